@@ -1,0 +1,56 @@
+# supersetctl: the two commands a newcomer needs are `make up` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: help install up down status test test-unit lint fmt schemas lock bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## create .venv with supersetctl and its pinned dependencies
+
+$(STAMP): pyproject.toml requirements/dev.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --require-hashes -r requirements/dev.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	@touch $@
+
+up: install ## run the whole stack locally (PostgreSQL, Superset, seed data, dashboards)
+	$(BIN)/supersetctl up
+
+down: install ## stop the local stack
+	$(BIN)/supersetctl down
+
+status: install ## show what runs locally
+	$(BIN)/supersetctl status
+
+test: install ## run the whole test suite (unit and integration, real servers)
+	$(BIN)/pytest
+
+test-unit: install ## unit tests only (seconds)
+	$(BIN)/pytest tests/unit
+
+lint: install ## ruff, ruff format --check, mypy --strict
+	$(BIN)/ruff check src tests bench image
+	$(BIN)/ruff format --check src tests bench image
+	$(BIN)/mypy
+
+fmt: install ## format the code
+	$(BIN)/ruff check --fix src tests bench image
+	$(BIN)/ruff format src tests bench image
+
+schemas: install ## regenerate the committed JSON Schemas from the models
+	$(BIN)/supersetctl schema --write
+
+lock: install ## re-resolve requirements/dev.lock from pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	  --custom-compile-command "make lock" -q -o requirements/dev.lock
+
+bench: install ## run the benchmarks and rewrite docs/benchmarks.md
+	$(BIN)/python bench/run.py
+
+clean: ## remove the venv and caches (not .local/)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,14 @@
+"""The ``supersetctl`` command line: parse, call the library, render.
+
+Each capability registers its commands from its own module here; :func:`main` maps errors to
+exit codes (see :class:`supersetctl.errors.ExitCode`).
+"""
+
+from __future__ import annotations
+
+from supersetctl.cli._app import app, main
+
+# Each import registers that capability's commands on ``app``.
+from supersetctl.cli import contract as _contract  # noqa: E402,F401  isort: skip
+
+__all__ = ["app", "main"]

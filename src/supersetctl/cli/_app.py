@@ -1,0 +1,130 @@
+"""The root typer app, global options and the error handler."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from supersetctl import __version__
+from supersetctl.cli._output import Format, State, err_console, state
+from supersetctl.errors import ExitCode, SupersetctlError
+from supersetctl.redact import RedactingFilter, redact
+
+app = typer.Typer(
+    name="supersetctl",
+    help=(
+        "Run Apache Superset as governed, reproducible BI on top of an Odoo ERP.\n\n"
+        "Exit codes: 0 ok, 1 findings or failure, 2 usage or configuration error, "
+        "130 interrupted."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"supersetctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            "-f",
+            envvar="SUPERSETCTL_FORMAT",
+            help="Output format: text for people, json for machines.",
+            case_sensitive=False,
+        ),
+    ] = Format.text,
+    repo: Annotated[
+        Path | None,
+        typer.Option(
+            "--repo",
+            envvar="SUPERSETCTL_REPO",
+            help="The repo root (default: found from the current folder upwards).",
+            file_okay=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        int,
+        typer.Option("--verbose", "-v", count=True, help="More logging to stderr (-vv: debug)."),
+    ] = 0,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    state.format = fmt
+    state.repo = repo
+    level = logging.WARNING - 10 * min(verbose, 2)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def _crash_log(exc: BaseException) -> Path:
+    folder = Path(tempfile.gettempdir()) / "supersetctl"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = folder / f"crash-{stamp}-{os.getpid()}.log"
+    text = "".join(traceback.format_exception(exc))
+    path.write_text(
+        redact(f"supersetctl {__version__}, Python {sys.version}\nargv: {sys.argv}\n\n{text}"),
+        encoding="utf-8",
+    )
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and return (or exit with) the exit code."""
+    command = typer.main.get_command(app)
+    code: int
+    try:
+        result = command.main(args=argv, prog_name="supersetctl", standalone_mode=False)
+        code = int(result) if isinstance(result, int) else 0
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except typer.TyperException as exc:  # typer's usage errors: bad flag, unknown command
+        exc.show(file=sys.stderr)  # type: ignore[attr-defined]
+        code = ExitCode.USAGE
+    except (typer.Abort, KeyboardInterrupt):
+        err_console().print("interrupted")
+        code = ExitCode.INTERRUPTED
+    except SupersetctlError as exc:
+        err_console().print(f"error: {redact(str(exc))}", markup=False, highlight=False)
+        code = exc.exit_code
+    except Exception as exc:  # a bug: the traceback goes to a file, not the screen
+        log = _crash_log(exc)
+        err_console().print(
+            f"internal error: {redact(type(exc).__name__ + ': ' + str(exc))}\n"
+            f"the traceback is in {log}; please report it",
+            markup=False,
+            highlight=False,
+        )
+        code = ExitCode.INTERNAL
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+__all__ = ["State", "app", "main"]

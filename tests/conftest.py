@@ -1,0 +1,33 @@
+"""Session-wide guards: a clean environment, and no secret registered across tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from supersetctl import redact
+
+# Shared server fixtures (each starts its server once per session, on demand).
+pytest_plugins = [
+    "tests.fixtures.helpers",
+]
+
+_STRIP_PREFIXES = ("SUPERSET_", "PG", "ODOO_", "GHCR_", "SLACK_", "SUPERSETCTL_")
+_STRIP_NAMES = ("DIGITALOCEAN_TOKEN", "DATABASE_URL", "REDIS_URL", "GITHUB_TOKEN")
+
+
+@pytest.fixture(autouse=True)
+def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith(_STRIP_PREFIXES) or name in _STRIP_NAMES:
+            monkeypatch.delenv(name, raising=False)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets() -> Iterator[None]:
+    redact.clear()
+    yield
+    redact.clear()
