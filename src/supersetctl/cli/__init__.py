@@ -9,6 +9,6 @@ from __future__ import annotations
 from supersetctl.cli._app import app, main
 
 # Each import registers that capability's commands on ``app``.
-from supersetctl.cli import contract as _contract  # noqa: E402,F401  isort: skip
+from supersetctl.cli import contract as _contract  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
