@@ -12,6 +12,7 @@ from supersetctl import redact
 # Shared server fixtures (each starts its server once per session, on demand).
 pytest_plugins = [
     "tests.fixtures.helpers",
+    "tests.fixtures.postgres",
 ]
 
 _STRIP_PREFIXES = ("SUPERSET_", "PG", "ODOO_", "GHCR_", "SLACK_", "SUPERSETCTL_")
