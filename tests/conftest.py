@@ -13,6 +13,7 @@ from supersetctl import redact
 pytest_plugins = [
     "tests.fixtures.helpers",
     "tests.fixtures.postgres",
+    "tests.fixtures.registry",
 ]
 
 _STRIP_PREFIXES = ("SUPERSET_", "PG", "ODOO_", "GHCR_", "SLACK_", "SUPERSETCTL_")

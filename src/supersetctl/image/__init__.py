@@ -1,0 +1,28 @@
+"""Images: parse references, resolve tags to digests on OCI registries, and ``bump`` the pin."""
+
+from supersetctl.image.reference import ImageReference, parse_reference
+from supersetctl.image.registry import (
+    AccessDenied,
+    Credentials,
+    DigestMismatch,
+    RegistryClient,
+    RegistryUnreachable,
+    Resolved,
+    UnknownManifest,
+    credentials_from_env,
+    resolve,
+)
+
+__all__ = [
+    "AccessDenied",
+    "Credentials",
+    "DigestMismatch",
+    "ImageReference",
+    "RegistryClient",
+    "RegistryUnreachable",
+    "Resolved",
+    "UnknownManifest",
+    "credentials_from_env",
+    "parse_reference",
+    "resolve",
+]
