@@ -53,7 +53,7 @@ def load_manifest(paths: RepoPaths) -> Manifest:
 
 
 def load_env_config(paths: RepoPaths, env: str) -> EnvConfig:
-    """``config/<env>/environment.yaml`` as an :class:`EnvConfig`; :class:`ConfigError` if invalid."""
+    """``config/<env>/environment.yaml`` as an :class:`EnvConfig`; ConfigError if invalid."""
     if env not in ENVIRONMENTS:
         raise ConfigError(
             f"unknown environment '{env}'", hint=f"use one of: {', '.join(ENVIRONMENTS)}"
