@@ -1,0 +1,175 @@
+"""The GitHub workflows: schema-valid, zizmor-clean, pinned, least privilege, injection-proof."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supersetctl.yamlio import load_document
+from tests.fixtures.helpers import REPO_ROOT, need
+
+WORKFLOWS = REPO_ROOT / ".github" / "workflows"
+NAMES = ("superset-image.yml", "superset-bump.yml", "superset-deploy.yml", "ci.yml")
+BIN = Path(sys.executable).parent
+SHA_PIN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
+
+
+def _load(name: str) -> dict[str, Any]:
+    data = load_document(WORKFLOWS / name).data
+    assert isinstance(data, dict)
+    return data
+
+
+def _steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for job in workflow["jobs"].values() for s in job.get("steps", [])]
+
+
+def _tool(name: str) -> str:
+    path = BIN / name
+    found = str(path) if path.exists() else shutil.which(name)
+    need(found is not None, f"{name} is not installed (it is in the dev lock)")
+    assert found is not None
+    return found
+
+
+def test_every_workflow_exists() -> None:
+    for name in NAMES:
+        assert (WORKFLOWS / name).is_file(), name
+
+
+def test_workflows_match_the_github_schema() -> None:
+    files = [str(WORKFLOWS / n) for n in NAMES]
+    result = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *files],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zizmor_offline_has_no_findings() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("GH_TOKEN", "GITHUB_TOKEN")}
+    result = subprocess.run(
+        [_tool("zizmor"), "--offline", "--no-progress", str(WORKFLOWS)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_least_privilege_concurrency_timeouts_and_pins(name: str) -> None:
+    wf = _load(name)
+    assert wf.get("permissions") == {}, "top-level permissions must be empty"
+    assert "group" in wf.get("concurrency", {}), "a concurrency group is required"
+    for job_id, job in wf["jobs"].items():
+        assert isinstance(job.get("timeout-minutes"), int), f"{job_id}: timeout-minutes"
+        assert "permissions" in job, f"{job_id}: job permissions"
+        assert "write-all" not in str(job["permissions"])
+    for step in _steps(wf):
+        uses = step.get("uses")
+        if uses and not uses.startswith("./"):
+            assert SHA_PIN.match(uses), f"{uses} is not pinned by a full commit SHA"
+        if uses and uses.startswith("actions/checkout@"):
+            assert step.get("with", {}).get("persist-credentials") is False
+
+
+def test_trivy_action_is_the_post_incident_release() -> None:
+    text = (WORKFLOWS / "superset-image.yml").read_text()
+    pins = re.findall(r"aquasecurity/trivy-action@([0-9a-f]{40})", text)
+    assert pins == ["57a97c7e7821a5776cebc9bb87c984fa69cba8f1"]
+
+
+def test_bump_workflow_never_interpolates_into_a_shell() -> None:
+    wf = _load("superset-bump.yml")
+    runs = [s["run"] for s in _steps(wf) if "run" in s]
+    assert runs
+    for script in runs:
+        assert "${{" not in script, f"expression inside run:\n{script}"
+    # every reference to the payload or the inputs sits in an env: value
+    text = (WORKFLOWS / "superset-bump.yml").read_text()
+    for expr in re.findall(r"\$\{\{(.*?)\}\}", text):
+        if "client_payload" in expr or "inputs." in expr:
+            line = next(ln for ln in text.splitlines() if expr in ln)
+            assert re.match(r"^\s+[A-Z_]+: \$\{\{", line), f"payload used outside env: {line}"
+
+
+def test_no_workflow_interpolates_untrusted_input_into_a_shell() -> None:
+    for name in NAMES:
+        for step in _steps(_load(name)):
+            script = step.get("run", "")
+            for expr in re.findall(r"\$\{\{(.*?)\}\}", script):
+                assert not re.search(r"github\.event|inputs\.|head_ref|steps\.", expr), (
+                    f"{name}: {expr} inside run:"
+                )
+
+
+def _payload_step() -> str:
+    wf = _load("superset-bump.yml")
+    step = next(s for s in _steps(wf) if s.get("id") == "payload")
+    return str(step["run"])
+
+
+GOOD = {
+    "TAG": "6.1.0-1a2b3c4d5e6f",
+    "DIGEST": "sha256:" + "0" * 64,
+    "SOURCE_COMMIT": "a" * 40,
+    "RUN_URL": "https://github.com/insightpulseai/superset/actions/runs/123/attempts/2",
+}
+
+
+def _run_payload(tmp_path: Path, **env: str) -> tuple[int, str]:
+    need(shutil.which("bash") is not None, "bash is not installed")
+    out = tmp_path / "out"
+    out.write_text("")
+    result = subprocess.run(
+        ["bash", "-e", "-c", _payload_step()],
+        env={"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(out), **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+    )
+    return result.returncode, out.read_text()
+
+
+def test_payload_check_accepts_a_good_payload(tmp_path: Path) -> None:
+    code, out = _run_payload(tmp_path, **GOOD)
+    assert code == 0
+    assert f"tag={GOOD['TAG']}\n" in out
+    assert f"digest={GOOD['DIGEST']}\n" in out
+    code, out = _run_payload(tmp_path, TAG="6.1.0-1", DIGEST="", SOURCE_COMMIT="", RUN_URL="")
+    assert code == 0
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("TAG", "latest"),
+        ("TAG", "$(touch pwned)"),
+        ("TAG", "1.0\ndigest=sha256:" + "f" * 64),
+        ("TAG", "`touch pwned`"),
+        ("TAG", ""),
+        ("DIGEST", "sha256:abc"),
+        ("DIGEST", "sha256:" + "0" * 64 + "; touch pwned"),
+        ("SOURCE_COMMIT", "main"),
+        ("RUN_URL", "https://evil.example/actions/runs/1"),
+        ("RUN_URL", "https://github.com/o/r/actions/runs/1\nx=y"),
+    ],
+)
+def test_payload_check_refuses_bad_input(tmp_path: Path, key: str, value: str) -> None:
+    code, out = _run_payload(tmp_path, **{**GOOD, key: value})
+    assert code != 0
+    assert out == ""
+    assert not (tmp_path / "pwned").exists()
