@@ -1,0 +1,119 @@
+"""``backup``: the metadata database, the asset export and the manifest in one archive.
+
+:func:`create_backup` runs ``pg_dump --format=custom`` of the Superset metadata database, asks
+Superset for its asset export (when an API session is given), copies the manifest in force,
+records the ids of dashboards, charts, datasets and users, and writes one timestamped archive
+(see :mod:`supersetctl.ops.archive`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import logging
+import tempfile
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from supersetctl.errors import OperationFailed
+from supersetctl.ops import _pg
+from supersetctl.ops._api import SupersetAPI
+from supersetctl.ops.archive import (
+    ASSETS,
+    DUMP,
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    RECORD,
+    archive_name,
+    write_archive,
+)
+
+log = logging.getLogger(__name__)
+
+AssetExporter = Callable[[SupersetAPI], bytes]
+
+
+def raw_asset_export(api: SupersetAPI) -> bytes:
+    """``GET /api/v1/assets/export/``: the zip of every database, dataset, chart, dashboard."""
+    data = api.get_bytes("/api/v1/assets/export/")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            bad = zf.testzip()
+    except zipfile.BadZipFile:
+        raise OperationFailed("the asset export is not a zip file") from None
+    if bad is not None:
+        raise OperationFailed(f"the asset export is corrupt at {bad}")
+    return data
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    path: Path
+    sha256: str
+    record: dict[str, Any]
+
+
+def _versions(info: Mapping[str, str], pg_dump: str) -> dict[str, str]:
+    client = _pg.run([pg_dump, "--version"], info, what="pg_dump --version").strip()
+    with _pg.connect(info) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return {"pg_dump": client, "server": str(row[0]) if row else ""}
+
+
+def create_backup(
+    *,
+    env: str,
+    metadata: Mapping[str, str],
+    dest_dir: Path,
+    manifest: Path | None = None,
+    api: SupersetAPI | None = None,
+    exporter: AssetExporter = raw_asset_export,
+    superset_url: str | None = None,
+    now: dt.datetime | None = None,
+) -> BackupResult:
+    """Write ``superset-<env>-<stamp>.tar`` into ``dest_dir`` and return where and what."""
+    moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / archive_name(env, moment)
+    if dest.exists():
+        raise OperationFailed(f"{dest} exists already; wait a second and retry")
+    pg_dump = _pg.binary("pg_dump")
+    with tempfile.TemporaryDirectory(prefix="supersetctl-backup-") as tmp:
+        work = Path(tmp)
+        parts: dict[str, Path] = {}
+        log.info("dumping %s", _pg.describe(metadata))
+        _pg.run(
+            [pg_dump, "--format=custom", "--no-password", "--file", str(work / DUMP)],
+            metadata,
+            what="pg_dump of the metadata database",
+        )
+        parts[DUMP] = work / DUMP
+        ids = _pg.object_ids(metadata)
+        if api is not None:
+            log.info("exporting assets from %s", api.base_url)
+            (work / ASSETS).write_bytes(exporter(api))
+            parts[ASSETS] = work / ASSETS
+        if manifest is not None and manifest.is_file():
+            (work / MANIFEST).write_bytes(manifest.read_bytes())
+            parts[MANIFEST] = work / MANIFEST
+        record: dict[str, Any] = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "environment": env,
+            "created_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "superset_url": superset_url,
+            "metadata_database": _pg.describe({**metadata, "password": ""}),
+            "versions": _versions(metadata, pg_dump),
+            "objects": {k: {"count": len(v), "ids": v} for k, v in ids.items()},
+            "parts": sorted([*parts, RECORD]),
+        }
+        (work / RECORD).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        parts[RECORD] = work / RECORD
+        whole = write_archive(dest, parts, moment)
+    log.info("wrote %s", dest)
+    return BackupResult(dest, whole, record)

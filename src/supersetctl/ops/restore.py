@@ -1,0 +1,171 @@
+"""``restore`` and ``backup verify``: put an archive back, or prove that it can be.
+
+:func:`restore_backup` verifies every checksum before it connects anywhere, refuses a target
+database that holds any table unless ``force`` is set, and then replaces the target's content
+in ONE transaction (``pg_restore`` renders the dump as SQL, ``psql --single-transaction`` runs
+the drop of the old schemas and the restore together): a failure leaves the target as it was.
+
+:func:`verify_backup` restores into a scratch database it creates (and drops afterwards) and
+compares the dashboards, charts, datasets and users found there with the archive's record.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from psycopg import sql
+
+from supersetctl.errors import OperationFailed
+from supersetctl.ops import _pg
+from supersetctl.ops.archive import DUMP, open_archive
+
+log = logging.getLogger(__name__)
+
+
+class TargetNotEmpty(OperationFailed):
+    """The restore target holds tables and ``--force`` was not given."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Object ids per kind: what the archive recorded and what the database holds."""
+
+    expected: dict[str, list[int]]
+    found: dict[str, list[int]]
+
+    @property
+    def matches(self) -> bool:
+        return all(self.found.get(k) == v for k, v in self.expected.items())
+
+    def rows(self) -> list[dict[str, object]]:
+        out: list[dict[str, object]] = []
+        for kind in sorted(self.expected):
+            exp, got = self.expected[kind], self.found.get(kind, [])
+            out.append(
+                {
+                    "kind": kind,
+                    "expected": len(exp),
+                    "found": len(got),
+                    "ids_match": exp == got,
+                }
+            )
+        return out
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    archive: Path
+    target: str
+    dropped_schemas: list[str]
+    comparison: Comparison
+    record: dict[str, object] = field(default_factory=dict)
+
+
+def _render_sql(dump: Path, out: Path) -> None:
+    pg_restore = _pg.binary("pg_restore")
+    _pg.run(
+        [pg_restore, "--no-owner", "--no-privileges", "--file", str(out), str(dump)],
+        {},
+        what="pg_restore (rendering the dump)",
+    )
+
+
+def restore_backup(
+    archive: Path, target: Mapping[str, str], *, force: bool = False
+) -> RestoreResult:
+    """Restore ``archive`` into the database ``target``; see the module docstring."""
+    with tempfile.TemporaryDirectory(prefix="supersetctl-restore-") as tmp:
+        work = Path(tmp)
+        opened = open_archive(archive, work)  # every checksum, before touching anything
+        relations = _pg.user_relations(target)
+        if relations and not force:
+            raise TargetNotEmpty(
+                f"{_pg.describe(target)} is not empty ({relations} tables, views or sequences)",
+                hint="pass --force to replace its content",
+            )
+        schemas = _pg.user_schemas(target) if relations else []
+        prelude = work / "prelude.sql"
+        lines = ["SET lock_timeout = '10s';"]
+        lines += [f"DROP SCHEMA {sql_ident(s)} CASCADE;" for s in schemas]
+        lines.append("CREATE SCHEMA IF NOT EXISTS public;")
+        prelude.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        script = work / "restore.sql"
+        _render_sql(opened.files[DUMP], script)
+        psql = _pg.binary("psql")
+        log.info("restoring %s into %s", archive.name, _pg.describe(target))
+        _pg.run(
+            [
+                psql,
+                "--no-psqlrc",
+                "--quiet",
+                "--single-transaction",
+                "--set",
+                "ON_ERROR_STOP=1",
+                "--file",
+                str(prelude),
+                "--file",
+                str(script),
+            ],
+            target,
+            what="restore",
+        )
+        comparison = Comparison(opened.object_ids, _pg.object_ids(target))
+        return RestoreResult(archive, _pg.describe(target), schemas, comparison, opened.record)
+
+
+def sql_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    archive: Path
+    scratch_database: str
+    comparison: Comparison
+    record: dict[str, object]
+
+    @property
+    def ok(self) -> bool:
+        return self.comparison.matches
+
+
+def verify_backup(archive: Path, server: Mapping[str, str]) -> VerifyResult:
+    """Restore ``archive`` into a new scratch database on ``server``, compare, drop it.
+
+    ``server`` is a connection to any database of a server where the role may CREATE DATABASE.
+    """
+    with tempfile.TemporaryDirectory(prefix="supersetctl-verify-") as tmp:
+        work = Path(tmp)
+        opened = open_archive(archive, work)
+        name = f"supersetctl_verify_{secrets.token_hex(4)}"
+        with _pg.connect(server, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        scratch = {**server, "dbname": name}
+        try:
+            pg_restore = _pg.binary("pg_restore")
+            _pg.run(
+                [
+                    pg_restore,
+                    "--no-owner",
+                    "--no-privileges",
+                    "--exit-on-error",
+                    "--single-transaction",
+                    "--dbname",
+                    name,
+                    str(opened.files[DUMP]),
+                ],
+                scratch,
+                what="pg_restore into the scratch database",
+            )
+            comparison = Comparison(opened.object_ids, _pg.object_ids(scratch))
+        finally:
+            with _pg.connect(server, autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+        return VerifyResult(archive, name, comparison, opened.record)
