@@ -11,5 +11,6 @@ from supersetctl.cli._app import app, main
 # Each import registers that capability's commands on ``app``.
 from supersetctl.cli import contract as _contract  # noqa: F401  isort: skip
 from supersetctl.cli import image as _image  # noqa: F401  isort: skip
+from supersetctl.cli import ops as _ops  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
