@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import pkgutil
 import subprocess
 import sys
+
+import supersetctl
 
 
 def test_version(run_cli) -> None:  # type: ignore[no-untyped-def]
@@ -13,13 +16,56 @@ def test_version(run_cli) -> None:  # type: ignore[no-untyped-def]
 def test_unknown_command_is_usage_error(run_cli) -> None:  # type: ignore[no-untyped-def]
     result = run_cli(["no-such-command"])
     assert result.exit_code == 2
+    assert "No such command" in result.stderr
+
+
+def test_bad_global_format_is_usage_error(run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(["--format", "yaml", "validate"])
+    assert result.exit_code == 2
+
+
+def _library_modules() -> list[str]:
+    names = []
+    for info in pkgutil.walk_packages(supersetctl.__path__, "supersetctl."):
+        if info.name == "supersetctl.cli" or info.name.startswith("supersetctl.cli."):
+            continue
+        names.append(info.name)
+    return sorted(names)
 
 
 def test_library_import_does_not_load_cli_stack() -> None:
+    # rich is not checked: httpx's own __init__ imports it (for httpx's CLI) when installed.
+    modules = _library_modules()
+    assert "supersetctl.contract.validate" in modules
     code = (
-        "import sys, supersetctl, supersetctl.contract, supersetctl.redact, supersetctl.findings;"
-        "bad=[m for m in ('typer','rich','click') if m in sys.modules];"
-        "print(','.join(bad))"
+        "import importlib, sys\n"
+        f"for m in {modules!r}:\n"
+        "    importlib.import_module(m)\n"
+        "bad = [m for m in ('typer', 'supersetctl.cli') if m in sys.modules]\n"
+        "print(','.join(bad))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""
+    assert out.stdout.strip() == "", f"the library imported the CLI stack: {out.stdout}"
+
+
+def test_every_command_has_help_with_an_example(run_cli) -> None:  # type: ignore[no-untyped-def]
+    import typer
+
+    from supersetctl.cli import app
+
+    group = typer.main.get_command(app)
+    missing = []
+
+    def walk(cmd, path):  # type: ignore[no-untyped-def]
+        sub = getattr(cmd, "commands", None)
+        if sub:
+            for name, child in sub.items():
+                walk(child, [*path, name])
+            return
+        result = run_cli([*path, "--help"])
+        assert result.exit_code == 0, path
+        if "Example" not in result.stdout:
+            missing.append(" ".join(path))
+
+    walk(group, [])
+    assert missing == [], f"commands without an Example in --help: {missing}"
