@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from supersetctl.cli._app import app
-from supersetctl.cli._output import emit_json, info, is_json, write
+from supersetctl.cli._output import emit_json, info, is_json, state, write
+from supersetctl.errors import ExitCode
+from supersetctl.image import bump as bump_mod
+from supersetctl.image.bump import BumpRequest
 from supersetctl.image.registry import resolve
 
 image_app = typer.Typer(
@@ -52,3 +56,71 @@ def resolve_cmd(
         kind = "multi-arch index" if result.is_index else "single manifest"
         info(f"{result.reference} ({kind}, {result.media_type})")
         write(result.digest + "\n")
+
+
+@app.command()
+def bump(
+    tag: Annotated[str, typer.Option("--tag", "-t", help="The image tag to pin (never latest).")],
+    digest: Annotated[
+        str | None,
+        typer.Option(help="The digest the tag must have (checked against the registry)."),
+    ] = None,
+    source_commit: Annotated[
+        str | None, typer.Option(help="The 40-hex commit the image was built from.")
+    ] = None,
+    run_url: Annotated[str | None, typer.Option(help="The URL of the build run.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the diff; write nothing.")
+    ] = False,
+    allow_downgrade: Annotated[
+        bool, typer.Option(help="Allow a tag older than the pinned one.")
+    ] = False,
+    pr_body: Annotated[
+        Path | None,
+        typer.Option(help="Also write a Markdown pull-request body (old -> new, links) here."),
+    ] = None,
+) -> None:
+    """Pin a new runtime image in manifest.json and every image block of do-app-spec.yaml.
+
+    Resolves TAG on the registry (or checks that --digest is the tag's digest), refuses
+    latest, malformed input and downgrades, runs validate on the result, then writes both
+    files or neither. The spec keeps its comments and layout; image blocks get the digest,
+    never the tag. Running the same bump twice changes nothing. Exit 0 when pinned (or
+    already pinned), 1 when the registry or validate refuses, 2 on bad input.
+
+    Example:
+
+        supersetctl bump --tag 6.1.0-1a2b3c4d5e6f --dry-run
+        supersetctl bump --tag 6.1.0-1a2b3c4d5e6f --digest sha256:... --source-commit SHA
+    """
+    paths = state.paths()
+    req = BumpRequest(
+        tag=tag,
+        digest=digest,
+        source_commit=source_commit,
+        run_url=run_url,
+        allow_downgrade=allow_downgrade,
+    )
+    plan = bump_mod.bump(paths, req, bump_mod.default_resolver(os.environ), dry_run=dry_run)
+    if pr_body is not None:
+        bump_mod.write_pr_body(pr_body, plan)
+    if is_json():
+        emit_json({**plan.as_dict(), "dry_run": dry_run})
+    else:
+        for warning in plan.warnings:
+            info(f"warning: {warning}")
+        if dry_run:
+            write(plan.diff)
+        if not plan.changed:
+            info(f"already pinned: {plan.image}:{plan.new_tag}@{plan.new_digest}")
+        else:
+            verb = "would pin" if dry_run else "pinned"
+            info(
+                f"{verb} {plan.image}:{plan.new_tag}@{plan.new_digest} "
+                f"(was {plan.old_tag or 'unreleased'}) in manifest.json and "
+                f"{len(plan.blocks)} image block(s)"
+            )
+    if dry_run and plan.new_findings:
+        for f in plan.new_findings:
+            info(f.format())
+        raise typer.Exit(ExitCode.FINDINGS)
