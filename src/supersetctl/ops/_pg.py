@@ -46,14 +46,17 @@ _ENV_OF = {
 
 
 def parse_url(url: str) -> ConnInfo:
-    """libpq parameters from a PostgreSQL or SQLAlchemy URL (``postgresql+psycopg2://``)."""
+    """libpq parameters from a URL (also SQLAlchemy's ``postgresql+psycopg2://``) or a
+    ``key=value`` string; the password is registered as a secret."""
     text = re.sub(r"^postgres(ql)?\+[a-z0-9_]+://", "postgresql://", url.strip())
     register_uri(text)
     try:
         params = conninfo_to_dict(text)
     except psycopg.ProgrammingError as exc:
         raise ConfigError(redact(f"not a PostgreSQL URL: {exc}")) from None
-    return {k: str(v) for k, v in params.items() if v is not None}
+    out = {k: str(v) for k, v in params.items() if v is not None}
+    register(out.get("password"))
+    return out
 
 
 def from_env(name: str, env: Mapping[str, str] | None = None) -> ConnInfo:
