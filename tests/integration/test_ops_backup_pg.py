@@ -135,7 +135,7 @@ def test_corrupt_archive_is_refused_before_anything_is_touched(
             if member.name == "metadata.dump":
                 data[len(data) // 2] ^= 0x01
             tout.addfile(member, io.BytesIO(bytes(data)))
-    with pytest.raises(ArchiveCorrupt, match="checksum mismatch for metadata.dump"):
+    with pytest.raises(ArchiveCorrupt, match=r"checksum mismatch for metadata\.dump"):
         restore_backup(bad, metadata, force=True)
     assert _ids(metadata)["dashboards"] == [1, 2, 3]
     with pytest.raises(ArchiveCorrupt):
