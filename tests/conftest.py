@@ -13,6 +13,7 @@ from supersetctl import redact
 pytest_plugins = [
     "tests.fixtures.helpers",
     "tests.fixtures.postgres",
+    "tests.fixtures.superset",
     "tests.fixtures.registry",
 ]
 

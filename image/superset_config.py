@@ -1,0 +1,306 @@
+"""The one Superset configuration, for every environment (dev, staging, prod).
+
+Superset loads it through ``SUPERSET_CONFIG_PATH`` (the image sets it; ``supersetctl up`` does
+too). Everything comes from environment variables; every variable is listed, with placeholders,
+in ``infra/superset/env/.env.superset.example``. This file is self-contained: it imports only the
+standard library at import time (Superset and Flask only inside functions), so it can be checked
+without Superset installed, and the image never needs supersetctl.
+
+It refuses to start (exit status 1, one clear line on stderr, no traceback) when:
+
+- ``SUPERSET_SECRET_KEY`` is missing, shorter than 32 bytes, or one of Superset's well-known
+  default keys (CVE-2023-27524);
+- ``SUPERSET_METADATA_DB_URL`` is missing, or, outside dev, does not require TLS
+  (``sslmode=require``, ``verify-ca`` or ``verify-full``);
+- ``SUPERSET_ENV`` is not one of dev, staging, prod.
+
+``/health`` and ``/healthcheck`` answer ``{"status": "OK"}`` (200) when the metadata database
+answers ``SELECT 1``, else ``{"status": "ERROR", "failed": ["metadata_db"]}`` (503). Nothing
+else: no version, no host, no exception text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+ENVIRONMENTS = ("dev", "staging", "prod")
+MIN_SECRET_KEY_BYTES = 32
+
+# Superset's published and documented default keys: a deployment using one is forgeable.
+KNOWN_DEFAULT_SECRET_KEYS = frozenset(
+    {
+        "CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET",
+        "thisISaSECRET_1234",
+        "TEST_NON_DEV_SECRET",
+        "YOUR_OWN_RANDOM_GENERATED_SECRET_KEY",
+        "\\2\\1thisismyscretkey\\1\\2\\e\\y\\y\\h",
+        "\x02\x01thisismyscretkey\x01\x02\\e\\y\\y\\h",
+        "changeme",
+        "<generate-with-openssl-rand-base64-42>",
+    }
+)
+_TLS_SSLMODES = ("require", "verify-ca", "verify-full")
+
+
+def _refuse(message: str) -> None:
+    """Stop the process with one clear line (SystemExit bypasses Superset's except Exception)."""
+    raise SystemExit(f"superset_config: refusing to start: {message}")
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if not raw:
+        return default
+    return raw.lower() in ("1", "true", "yes", "on")
+
+
+# --- environment --------------------------------------------------------------------------------
+
+SUPERSET_ENV = _env("SUPERSET_ENV", "prod").lower()
+if SUPERSET_ENV not in ENVIRONMENTS:
+    _refuse(f"SUPERSET_ENV must be one of {', '.join(ENVIRONMENTS)} (got {SUPERSET_ENV!r})")
+IS_DEV = SUPERSET_ENV == "dev"
+
+
+# --- SECRET_KEY ---------------------------------------------------------------------------------
+
+
+def check_secret_key(value: str) -> str:
+    """The key when acceptable; otherwise refuse with the reason (never the value)."""
+    if not value:
+        _refuse(
+            "SUPERSET_SECRET_KEY is not set; generate one with `openssl rand -base64 42` "
+            "and inject it as a secret environment variable"
+        )
+    if value in KNOWN_DEFAULT_SECRET_KEYS:
+        _refuse(
+            "SUPERSET_SECRET_KEY is one of Superset's published default keys (CVE-2023-27524); "
+            "generate a new one with `openssl rand -base64 42`"
+        )
+    if len(value.encode("utf-8")) < MIN_SECRET_KEY_BYTES:
+        _refuse(
+            f"SUPERSET_SECRET_KEY is shorter than {MIN_SECRET_KEY_BYTES} bytes; "
+            "generate one with `openssl rand -base64 42`"
+        )
+    return value
+
+
+SECRET_KEY = check_secret_key(os.environ.get("SUPERSET_SECRET_KEY", ""))
+
+
+# --- metadata database --------------------------------------------------------------------------
+
+
+def metadata_url(value: str, *, dev: bool) -> str:
+    """The SQLAlchemy URL of the metadata DB, checked; ``postgres://`` gets the psycopg2 driver."""
+    if not value:
+        _refuse("SUPERSET_METADATA_DB_URL is not set (the SQLAlchemy URL of the metadata database)")
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        _refuse("SUPERSET_METADATA_DB_URL is not a valid URL")
+        raise  # unreachable: for type checkers
+    scheme = parts.scheme
+    if scheme in ("postgres", "postgresql"):
+        scheme = "postgresql+psycopg2"
+    if not scheme.startswith("postgresql"):
+        if not dev:
+            _refuse(
+                f"SUPERSET_METADATA_DB_URL must be a PostgreSQL URL outside dev (got {scheme}://)"
+            )
+        return urlunsplit(parts._replace(scheme=scheme))
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    sslmode = query.get("sslmode", "")
+    if not dev and sslmode not in _TLS_SSLMODES:
+        _refuse(
+            "SUPERSET_METADATA_DB_URL must use TLS outside dev: add ?sslmode=require "
+            f"(or verify-ca / verify-full); got sslmode={sslmode or 'unset'} "
+            f"in SUPERSET_ENV={SUPERSET_ENV}"
+        )
+    return urlunsplit(parts._replace(scheme=scheme, query=urlencode(query)))
+
+
+SQLALCHEMY_DATABASE_URI = metadata_url(_env("SUPERSET_METADATA_DB_URL"), dev=IS_DEV)
+SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+if SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+    SQLALCHEMY_ENGINE_OPTIONS["connect_args"] = {
+        "connect_timeout": int(_env("SUPERSET_METADATA_DB_CONNECT_TIMEOUT", "5"))
+    }
+
+
+# --- Redis: cache, results backend, Celery ------------------------------------------------------
+
+REDIS_URL = _env("REDIS_URL")
+
+
+def _cache(prefix: str, timeout: int) -> dict[str, Any]:
+    return {
+        "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_URL": REDIS_URL,
+        "CACHE_KEY_PREFIX": f"superset_{prefix}_",
+        "CACHE_DEFAULT_TIMEOUT": timeout,
+    }
+
+
+# Without Redis, Superset's defaults stay: no chart cache, filter state in the metadata DB.
+if REDIS_URL:
+    CACHE_CONFIG = _cache("meta", 300)
+    DATA_CACHE_CONFIG = _cache("data", 3600)
+    FILTER_STATE_CACHE_CONFIG = _cache("filter", 86400)
+    EXPLORE_FORM_DATA_CACHE_CONFIG = _cache("explore", 86400)
+    THUMBNAIL_CACHE_CONFIG = _cache("thumb", 86400)
+
+if REDIS_URL:
+
+    def _celery_url(url: str) -> str:
+        # Celery wants the certificate policy spelled out for rediss:// URLs.
+        if url.startswith("rediss://") and "ssl_cert_reqs" not in url:
+            return url + ("&" if "?" in url else "?") + "ssl_cert_reqs=required"
+        return url
+
+    class CeleryConfig:
+        broker_url = _celery_url(REDIS_URL)
+        result_backend = _celery_url(REDIS_URL)
+        imports = ("superset.sql_lab", "superset.tasks.scheduler")
+        worker_prefetch_multiplier = 1
+        task_acks_late = False
+
+    CELERY_CONFIG = CeleryConfig
+
+    def _results_backend() -> Any:
+        from cachelib.redis import RedisCache
+        from redis import Redis
+
+        return RedisCache(host=Redis.from_url(REDIS_URL), key_prefix="superset_results_")
+
+    RESULTS_BACKEND = _results_backend()
+else:
+    CELERY_CONFIG = None
+
+
+# --- security -----------------------------------------------------------------------------------
+
+WTF_CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = int(timedelta(days=7).total_seconds())
+TALISMAN_ENABLED = True
+# TLS ends at the load balancer: redirecting here would break its plain-HTTP health checks.
+_TALISMAN_CSP = {
+    "base-uri": ["'self'"],
+    "default-src": ["'self'"],
+    "img-src": ["'self'", "blob:", "data:"],
+    "worker-src": ["'self'", "blob:"],
+    "connect-src": ["'self'"],
+    "object-src": "'none'",
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "font-src": ["'self'", "data:"],
+    "script-src": ["'self'", "'strict-dynamic'"],
+}
+TALISMAN_CONFIG = {
+    "content_security_policy": _TALISMAN_CSP,
+    "content_security_policy_nonce_in": ["script-src"],
+    "force_https": False,
+    "session_cookie_secure": not IS_DEV,
+}
+TALISMAN_DEV_CONFIG = TALISMAN_CONFIG
+SESSION_COOKIE_SECURE = not IS_DEV
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Behind DigitalOcean's load balancer the client address and scheme come in X-Forwarded-*.
+ENABLE_PROXY_FIX = _flag("SUPERSET_PROXY_FIX", not IS_DEV)
+PREVENT_UNSAFE_DB_CONNECTIONS = True
+CONTENT_SECURITY_POLICY_WARNING = False
+
+
+# --- feature flags ------------------------------------------------------------------------------
+
+
+def feature_flags(raw: str) -> dict[str, bool]:
+    """Defaults, then ``SUPERSET_FEATURE_FLAGS`` (``NAME=true,OTHER=false``) on top."""
+    flags = {
+        "DASHBOARD_RBAC": True,
+        "ENABLE_TEMPLATE_PROCESSING": False,
+        "EMBEDDED_SUPERSET": False,
+        "ALERT_REPORTS": bool(REDIS_URL),
+        "THUMBNAILS": False,
+    }
+    for item in filter(None, (p.strip() for p in raw.split(","))):
+        name, _, value = item.partition("=")
+        flags[name.strip().upper()] = value.strip().lower() in ("1", "true", "yes", "on", "")
+    return flags
+
+
+FEATURE_FLAGS = feature_flags(_env("SUPERSET_FEATURE_FLAGS"))
+
+
+# --- logging: everything to stdout --------------------------------------------------------------
+
+LOG_LEVEL = getattr(logging, _env("SUPERSET_LOG_LEVEL", "INFO").upper(), logging.INFO)
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+ENABLE_TIME_ROTATE = False
+
+
+class StdoutLoggingConfigurator:
+    """One stdout handler on the root logger (what container platforms collect)."""
+
+    def configure_logging(self, app_config: Any, debug_mode: bool) -> None:
+        root = logging.getLogger()
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter(app_config["LOG_FORMAT"]))
+        root.handlers[:] = [handler]
+        root.setLevel(app_config["LOG_LEVEL"])
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+LOGGING_CONFIGURATOR = StdoutLoggingConfigurator()
+
+
+# --- the JSON health endpoint -------------------------------------------------------------------
+
+HEALTH_PATHS = ("/health", "/healthcheck")
+
+
+def health_payload(checks: dict[str, bool]) -> tuple[dict[str, Any], int]:
+    """The body and status for a set of named checks (True: passed)."""
+    failed = sorted(name for name, ok in checks.items() if not ok)
+    if failed:
+        return {"status": "ERROR", "failed": failed}, 503
+    return {"status": "OK"}, 200
+
+
+def _metadata_db_ok() -> bool:
+    try:
+        from sqlalchemy import text
+        from superset.extensions import db
+
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        logging.getLogger("superset_config.health").warning(
+            "health: the metadata database does not answer", exc_info=False
+        )
+        return False
+
+
+def FLASK_APP_MUTATOR(app: Any) -> None:  # the name Superset looks for
+    """Answer /health and /healthcheck with JSON, before Superset's own text view."""
+    from flask import Response, request
+
+    @app.before_request
+    def _json_health() -> Any:
+        if request.path not in HEALTH_PATHS:
+            return None
+        body, status = health_payload({"metadata_db": _metadata_db_ok()})
+        response = Response(json.dumps(body), status=status, mimetype="application/json")
+        response.headers["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,620 @@
+"""The pinned Superset runtime: its venv, its metadata database, bootstrap and gunicorn.
+
+The venv is installed from ``image/requirements.txt`` (hash-pinned, the same file the image
+installs), and Superset reads ``image/superset_config.py`` (the same file the image ships), so
+the local stack runs what production runs. Secrets this module generates (the Flask secret key,
+the admin password, the metadata role's password) are written ``0600`` under the state folder
+and registered for redaction; they are never logged.
+
+Layout of ``state``::
+
+    state/
+      secret_key            0600  SUPERSET_SECRET_KEY
+      admin.password        0600  the admin user's password
+      bootstrap.json        which bootstrap steps are done (and for which requirements)
+      gunicorn.pid          while it runs
+      superset.log          gunicorn and Superset output (stdout logging)
+      bootstrap.log         output of `superset db upgrade`, `fab create-admin`, `init`
+      home/                 SUPERSET_HOME
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from supersetctl import redact
+from supersetctl.errors import LocalStackError
+from supersetctl.fsutil import atomic_write
+from supersetctl.local.postgres import PostgresCluster, port_in_use
+
+log = logging.getLogger(__name__)
+
+SUPERSET_VERSION = "6.1.0"
+METADATA_DB = "superset"
+METADATA_ROLE = "superset_meta"
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+# --- secrets in files ----------------------------------------------------------------------------
+
+
+def read_or_create_secret(path: Path, *, nbytes: int = 32) -> str:
+    """The secret in ``path`` (0600), generated on first use; registered for redaction."""
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        value = ""
+    if not value:
+        value = secrets.token_urlsafe(nbytes)
+        atomic_write(path, value + "\n", mode=0o600)
+    redact.register(value)
+    return value
+
+
+# --- the venv ------------------------------------------------------------------------------------
+
+
+def requirements_digest(requirements: Path) -> str:
+    data = requirements.read_bytes() + f"|{sys.version_info[:2]}".encode()
+    return hashlib.sha256(data).hexdigest()
+
+
+def _find_uv() -> str | None:
+    beside = Path(sys.executable).parent / "uv"
+    if beside.is_file():
+        return str(beside)
+    return shutil.which("uv")
+
+
+def _run_logged(
+    argv: Sequence[str],
+    *,
+    log_file: Path,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
+    timeout: float = 900,
+    what: str,
+) -> None:
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with log_file.open("a", encoding="utf-8") as fh:
+        fh.write(f"\n==> {what}\n")
+        fh.flush()
+        try:
+            result = subprocess.run(
+                list(argv),
+                input=stdin,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=dict(env) if env is not None else None,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise LocalStackError(
+                f"{what} did not finish in {timeout:.0f} s", hint=f"see {log_file}"
+            ) from exc
+    log.info("%s took %.1f s", what, time.monotonic() - started)
+    if result.returncode != 0:
+        raise LocalStackError(
+            f"{what} failed (exit {result.returncode}):\n{tail(log_file, 15)}",
+            hint=f"the full output is in {log_file}",
+        )
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+    return redact.redact("\n".join(text.splitlines()[-lines:]))
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` (another process installing the same venv waits)."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ensure_venv(
+    venv: Path, requirements: Path, *, log_file: Path, progress: Progress = _quiet
+) -> bool:
+    """Install the pinned runtime into ``venv`` unless it already matches; returns whether it did.
+
+    A venv without the stamp (an interrupted install) is removed and rebuilt. Concurrent callers
+    for the same ``venv`` wait for each other.
+    """
+    with _locked(venv.parent / f".{venv.name}.lock"):
+        return _ensure_venv(venv, requirements, log_file=log_file, progress=progress)
+
+
+def _ensure_venv(venv: Path, requirements: Path, *, log_file: Path, progress: Progress) -> bool:
+    if not requirements.is_file():
+        raise LocalStackError(f"{requirements} is missing", hint="run from a supersetctl repo")
+    stamp = venv / ".supersetctl-requirements.sha256"
+    digest = requirements_digest(requirements)
+    superset_bin = venv / "bin" / "superset"
+    if stamp.is_file() and stamp.read_text().strip() == digest and superset_bin.is_file():
+        return False
+    if venv.exists():
+        progress(f"removing the incomplete or outdated runtime in {venv}")
+        shutil.rmtree(venv)
+    uv = _find_uv()
+    progress(f"installing Superset {SUPERSET_VERSION} and its pinned dependencies (about 1 min)")
+    if uv:
+        _run_logged(
+            [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
+            log_file=log_file,
+            what="create the runtime venv",
+        )
+        _run_logged(
+            [
+                uv,
+                "pip",
+                "install",
+                "--python",
+                str(venv / "bin" / "python"),
+                "--require-hashes",
+                "-r",
+                str(requirements),
+            ],
+            log_file=log_file,
+            what="install the pinned runtime (uv pip install --require-hashes)",
+        )
+    else:
+        _run_logged(
+            [sys.executable, "-m", "venv", str(venv)],
+            log_file=log_file,
+            what="create the runtime venv",
+        )
+        _run_logged(
+            [
+                str(venv / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--require-hashes",
+                "-r",
+                str(requirements),
+            ],
+            log_file=log_file,
+            what="install the pinned runtime (pip install --require-hashes)",
+        )
+    atomic_write(stamp, digest + "\n")
+    return True
+
+
+# --- the metadata database -----------------------------------------------------------------------
+
+
+def ensure_metadata_database(cluster: PostgresCluster, password_file: Path) -> str:
+    """Create the metadata role and database when absent; returns the SQLAlchemy URL."""
+    import psycopg
+    from psycopg import sql
+
+    password = read_or_create_secret(password_file, nbytes=24)
+    info = cluster.info()
+    try:
+        with psycopg.connect(info.conninfo("postgres"), autocommit=True) as conn:
+            role = sql.Identifier(METADATA_ROLE)
+            exists = conn.execute(
+                "SELECT 1 FROM pg_roles WHERE rolname = %s", (METADATA_ROLE,)
+            ).fetchone()
+            verb = sql.SQL("ALTER") if exists else sql.SQL("CREATE")
+            conn.execute(
+                sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(verb, role, sql.Literal(password))
+            )
+    except psycopg.Error as exc:
+        raise LocalStackError(f"could not create the metadata role: {exc}") from exc
+    cluster.ensure_database(METADATA_DB, owner=METADATA_ROLE)
+    return (
+        f"postgresql+psycopg2://{METADATA_ROLE}:{password}@{info.host}:{info.port}/"
+        f"{METADATA_DB}?sslmode=disable"
+    )
+
+
+# --- the server ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SupersetSettings:
+    venv: Path
+    config_path: Path
+    state: Path
+    metadata_url: str
+    host: str = "127.0.0.1"
+    port: int = 8088
+    env_name: str = "dev"
+    workers: int = 2
+    admin_username: str = "admin"
+    redis_url: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class SupersetStatus:
+    running: bool
+    pid: int | None
+    port: int
+    health: str  # "ok", "error" (503), "unreachable", "down"
+
+
+class SupersetServer:
+    def __init__(self, settings: SupersetSettings) -> None:
+        self.s = settings
+        redact.register_uri(settings.metadata_url)
+
+    # files
+    @property
+    def pid_file(self) -> Path:
+        return self.s.state / "gunicorn.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.s.state / "superset.log"
+
+    @property
+    def bootstrap_log(self) -> Path:
+        return self.s.state / "bootstrap.log"
+
+    @property
+    def admin_password_file(self) -> Path:
+        return self.s.state / "admin.password"
+
+    @property
+    def stamp_file(self) -> Path:
+        return self.s.state / "bootstrap.json"
+
+    def secret_key(self) -> str:
+        return read_or_create_secret(self.s.state / "secret_key", nbytes=42)
+
+    def admin_password(self) -> str:
+        return read_or_create_secret(self.admin_password_file, nbytes=18)
+
+    def environ(self) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SUPERSET_", "FLASK_", "REDIS_URL", "PYTHONPATH"))
+        }
+        home = self.s.state / "home"
+        home.mkdir(parents=True, exist_ok=True)
+        env.update(
+            {
+                "SUPERSET_CONFIG_PATH": str(self.s.config_path),
+                "SUPERSET_ENV": self.s.env_name,
+                "SUPERSET_SECRET_KEY": self.secret_key(),
+                "SUPERSET_METADATA_DB_URL": self.s.metadata_url,
+                "SUPERSET_HOME": str(home),
+                "FLASK_APP": "superset.app:create_app()",
+                "PYTHONUNBUFFERED": "1",
+                "PATH": f"{self.s.venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
+            }
+        )
+        if self.s.redis_url:
+            env["REDIS_URL"] = self.s.redis_url
+        return env
+
+    def _bin(self, name: str) -> str:
+        path = self.s.venv / "bin" / name
+        if not path.is_file():
+            raise LocalStackError(
+                f"{path} is missing: the Superset runtime is not installed",
+                hint="`supersetctl up` installs it",
+            )
+        return str(path)
+
+    # bootstrap
+    def _stamps(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.stamp_file.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _mark(self, step: str, key: str) -> None:
+        stamps = self._stamps()
+        stamps[step] = key
+        atomic_write(self.stamp_file, json.dumps(stamps, indent=2, sort_keys=True) + "\n")
+
+    def bootstrap(self, *, progress: Progress = _quiet, force: bool = False) -> list[str]:
+        """Migrate the metadata DB, create the admin user, run ``superset init``.
+
+        Each step is recorded in ``bootstrap.json`` with the runtime and metadata DB it ran for,
+        and skipped next time. Returns the steps that ran.
+        """
+        self.s.state.mkdir(parents=True, exist_ok=True)
+        marker = (self.s.venv / ".supersetctl-requirements.sha256").read_text().strip()
+        target = hashlib.sha256(
+            f"{marker}|{redact.redact(self.s.metadata_url)}".encode()
+        ).hexdigest()
+        stamps = {} if force else self._stamps()
+        env = self.environ()
+        superset = self._bin("superset")
+        ran: list[str] = []
+        if stamps.get("db_upgrade") != target:
+            progress("migrating the metadata database (superset db upgrade)")
+            _run_logged(
+                [superset, "db", "upgrade"],
+                env=env,
+                log_file=self.bootstrap_log,
+                what="superset db upgrade",
+            )
+            self._mark("db_upgrade", target)
+            ran.append("db_upgrade")
+        if stamps.get("admin") != target:
+            progress(f"creating the admin user '{self.s.admin_username}'")
+            self._create_admin(env, superset)
+            self._mark("admin", target)
+            ran.append("admin")
+        if stamps.get("init") != target:
+            progress("creating roles and permissions (superset init)")
+            _run_logged(
+                [superset, "init"], env=env, log_file=self.bootstrap_log, what="superset init"
+            )
+            self._mark("init", target)
+            ran.append("init")
+        return ran
+
+    def _create_admin(self, env: Mapping[str, str], superset: str) -> None:
+        password = self.admin_password()
+        offset = self.bootstrap_log.stat().st_size if self.bootstrap_log.exists() else 0
+        # The password goes through stdin (the prompt), never the command line.
+        _run_logged(
+            [
+                superset,
+                "fab",
+                "create-admin",
+                "--username",
+                self.s.admin_username,
+                "--firstname",
+                "Local",
+                "--lastname",
+                "Admin",
+                "--email",
+                f"{self.s.admin_username}@localhost.invalid",
+            ],
+            env=env,
+            stdin=f"{password}\n{password}\n",
+            log_file=self.bootstrap_log,
+            what="superset fab create-admin",
+        )
+        with self.bootstrap_log.open(encoding="utf-8", errors="replace") as fh:
+            fh.seek(offset)
+            output = fh.read()
+        if "created." in output:
+            return
+        if "already exists" not in output:
+            raise LocalStackError(
+                f"superset fab create-admin did not create the admin user:\n"
+                f"{tail(self.bootstrap_log, 10)}",
+                hint=f"the full output is in {self.bootstrap_log}",
+            )
+        # create-admin leaves an existing user alone: set the password we hold.
+        _run_logged(
+            [superset, "fab", "reset-password", "--username", self.s.admin_username],
+            env=env,
+            stdin=f"{password}\n{password}\n",
+            log_file=self.bootstrap_log,
+            what="superset fab reset-password",
+        )
+
+    # process
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if _alive(pid) else None
+
+    def health(self, timeout: float = 3.0) -> tuple[int, Any] | None:
+        """``(status, json body)`` of ``/health``, or None when nothing answers."""
+        try:
+            r = httpx.get(f"{self.s.url}/health", timeout=timeout)
+        except httpx.HTTPError:
+            return None
+        try:
+            body: Any = r.json()
+        except ValueError:
+            body = r.text[:200]
+        return r.status_code, body
+
+    def status(self) -> SupersetStatus:
+        pid = self.pid()
+        if pid is None:
+            return SupersetStatus(False, None, self.s.port, "down")
+        h = self.health()
+        if h is None:
+            state = "unreachable"
+        elif h[0] == 200 and isinstance(h[1], dict) and h[1].get("status") == "OK":
+            state = "ok"
+        else:
+            state = "error"
+        return SupersetStatus(True, pid, self.s.port, state)
+
+    def start(self, *, timeout: float = 240, progress: Progress = _quiet) -> bool:
+        """Start gunicorn unless it runs; wait until /health says OK. Returns whether it started."""
+        if self.pid() is not None:
+            self.wait_healthy(timeout=timeout)
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            self.pid_file.unlink()  # a stale one from a crash
+        if port_in_use(self.s.port, self.s.host):
+            raise LocalStackError(
+                f"port {self.s.port} on {self.s.host} is already in use by another program",
+                hint="stop it, or pick another port (`supersetctl up --port N`)",
+            )
+        progress(f"starting Superset (gunicorn, {self.s.workers} workers) on {self.s.url}")
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        argv = [
+            self._bin("gunicorn"),
+            "--workers",
+            str(self.s.workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--timeout",
+            "120",
+            "--bind",
+            f"{self.s.host}:{self.s.port}",
+            "--pid",
+            str(self.pid_file),
+            "--access-logfile",
+            "-",
+            "--error-logfile",
+            "-",
+            "--capture-output",
+            "superset.app:create_app()",
+        ]
+        with self.log_file.open("a", encoding="utf-8") as fh:
+            fh.write(f"\n==> starting gunicorn on {self.s.url}\n")
+            fh.flush()
+            proc = subprocess.Popen(
+                argv,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.environ(),
+                cwd=self.s.state,
+                start_new_session=True,
+            )
+        atomic_write(self.pid_file, f"{proc.pid}\n")
+        progress("waiting for /health to answer OK")
+        self.wait_healthy(timeout=timeout, proc=proc)
+        return True
+
+    def wait_healthy(
+        self, *, timeout: float = 240, proc: subprocess.Popen[Any] | None = None
+    ) -> None:
+        deadline = time.monotonic() + timeout
+        last: tuple[int, Any] | None = None
+        while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    self.pid_file.unlink()
+                raise LocalStackError(
+                    f"Superset exited (status {proc.returncode}) before it was healthy:\n"
+                    f"{tail(self.log_file, 20)}",
+                    hint=f"the full log is {self.log_file}",
+                )
+            last = self.health(timeout=2)
+            if last is not None and last[0] == 200 and last[1] == {"status": "OK"}:
+                return
+            time.sleep(0.5)
+        raise LocalStackError(
+            f"Superset did not report healthy within {timeout:.0f} s (last answer: {last})",
+            hint=f"see {self.log_file}",
+        )
+
+    def stop(self, *, timeout: float = 30) -> bool:
+        """Stop gunicorn (TERM, then KILL after ``timeout``); returns whether it ran."""
+        pid = self.pid()
+        if pid is None:
+            with contextlib.suppress(FileNotFoundError):
+                self.pid_file.unlink()
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.2)
+        if _alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(FileNotFoundError):
+            self.pid_file.unlink()
+        return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child of ours counts as gone
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+# --- everything at once (what `up` and the test fixture both run) -------------------------------
+
+
+def provision_superset(
+    *,
+    venv: Path,
+    requirements: Path,
+    config_path: Path,
+    state: Path,
+    cluster: PostgresCluster,
+    host: str = "127.0.0.1",
+    port: int,
+    env_name: str = "dev",
+    workers: int = 2,
+    admin_username: str = "admin",
+    redis_url: str | None = None,
+    progress: Progress = _quiet,
+) -> SupersetServer:
+    """Install the runtime, create the metadata DB, bootstrap, start and wait for health.
+
+    ``cluster`` must be running. Every step is skipped when already done.
+    """
+    state.mkdir(parents=True, exist_ok=True)
+    ensure_venv(venv, requirements, log_file=state / "install.log", progress=progress)
+    progress("preparing the metadata database")
+    url = ensure_metadata_database(cluster, state / "metadata.password")
+    server = SupersetServer(
+        SupersetSettings(
+            venv=venv,
+            config_path=config_path,
+            state=state,
+            metadata_url=url,
+            host=host,
+            port=port,
+            env_name=env_name,
+            workers=workers,
+            admin_username=admin_username,
+            redis_url=redis_url,
+        )
+    )
+    server.bootstrap(progress=progress)
+    server.start(progress=progress)
+    return server
