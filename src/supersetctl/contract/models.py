@@ -173,6 +173,11 @@ class Access(_Strict):
     statement_timeout_ms: int = Field(default=30000, ge=100)
     idle_timeout_ms: int = Field(default=60000, ge=1000)
     connection_limit: int = Field(default=20, ge=1)
+    language: str = Field(
+        default="en_US",
+        pattern=r"^[a-z]{2,3}(_[A-Z]{2})?(@[a-z]+)?$",
+        description="Language of translated Odoo names in the analytics views (en_US fallback).",
+    )
     scoped_roles: list[ScopedRole] = Field(default_factory=list)
 
 
