@@ -1,5 +1,9 @@
 # supersetctl: the two commands a newcomer needs are `make up` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3
+# pip warns once per package about this machine's optional local indexes; keep the output readable
+QUIET_PIP := grep -v 'neither a file nor a directory' || true
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -13,9 +17,10 @@ install: $(STAMP) ## create .venv with supersetctl and its pinned dependencies
 
 $(STAMP): pyproject.toml requirements/dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q --require-hashes -r requirements/dev.lock
-	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | { $(QUIET_PIP); }
+	$(BIN)/python -m pip install -q --require-hashes -r requirements/dev.lock 2>&1 | { $(QUIET_PIP); }
+	$(BIN)/python -m pip install -q --no-deps -e . 2>&1 | { $(QUIET_PIP); }
+	$(BIN)/supersetctl --version
 	@touch $@
 
 up: install ## run the whole stack locally (PostgreSQL, Superset, seed data, dashboards)
@@ -34,13 +39,13 @@ test-unit: install ## unit tests only (seconds)
 	$(BIN)/pytest tests/unit
 
 lint: install ## ruff, ruff format --check, mypy --strict
-	$(BIN)/ruff check src tests bench image
-	$(BIN)/ruff format --check src tests bench image
+	$(BIN)/ruff check src tests bench $(wildcard image)
+	$(BIN)/ruff format --check src tests bench $(wildcard image)
 	$(BIN)/mypy
 
 fmt: install ## format the code
-	$(BIN)/ruff check --fix src tests bench image
-	$(BIN)/ruff format src tests bench image
+	$(BIN)/ruff check --fix src tests bench $(wildcard image)
+	$(BIN)/ruff format src tests bench $(wildcard image)
 
 schemas: install ## regenerate the committed JSON Schemas from the models
 	$(BIN)/supersetctl schema --write
