@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from supersetctl import redact
 from supersetctl.findings import Finding
 from supersetctl.secrets import thirdparty
 from supersetctl.secrets.rules import (
@@ -94,8 +93,6 @@ def detect(text: str, path: str, *, line_offset: int = 0) -> list[Detected]:
                 extra=(("fingerprint", fingerprint(hit.value)),),
             )
             out.append(Detected(finding, hit.value))
-    if out:
-        redact.register(*(d.value for d in out))
     return out
 
 

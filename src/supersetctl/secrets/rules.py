@@ -1,8 +1,8 @@
 """Our secret rules, in one place: what each one matches and how a value is judged.
 
 A rule looks at one line (a few look at the lines after it) and yields :class:`Hit` values: the
-rule id, where the secret sits in the line, and the secret itself (used only to decide, to
-fingerprint and to register for redaction; never printed). The placeholder policy of
+rule id, where the secret sits in the line, and the secret itself (used only to decide and to
+fingerprint; never printed). The placeholder policy of
 :mod:`supersetctl.secrets.placeholders` is applied by every rule.
 """
 
@@ -296,6 +296,11 @@ def _b64json(segment: str) -> object:
         return None
 
 
+def _example_default(ctx: Context, value: str) -> bool:
+    """A public default key in an example template: documented as the value to replace."""
+    return ctx.example and _DEFAULT_KEYS.fullmatch(value) is not None
+
+
 def _simple(ctx: Context, i: int, line: str) -> Iterator[Hit]:
     for m in _DO_TOKEN.finditer(line):
         yield Hit("SEC-DO-TOKEN", i, m.start(), m.end(), m.group())
@@ -365,7 +370,7 @@ def _assignments(ctx: Context, i: int, line: str) -> Iterator[Hit]:
                 continue  # an expression, not a literal
             if not tight and not _TRAILER.fullmatch(value.rest):
                 continue  # prose: more words follow
-        if plausible_secret(value.text, name):
+        if plausible_secret(value.text, name) and not _example_default(ctx, value.text):
             yield Hit(_rule_for_name(name), i, value.start, value.end, value.text)
     for m in _GETENV.finditer(line):
         value = read_value(line, m.end())
@@ -425,6 +430,8 @@ def _env_blocks(ctx: Context, i: int, line: str) -> Iterator[Hit]:
     if found is None:
         return
     j, v = found
+    if _example_default(ctx, v.text):
+        return
     if (secret_type or is_secret_name(m["name"])) and plausible_secret(v.text, m["name"]):
         rule = "SEC-SECRET-KEY" if m["name"].lower() in _SECRET_KEY_NAMES else "SEC-ENV-SECRET"
         yield Hit(rule, j, v.start, v.end, v.text)
