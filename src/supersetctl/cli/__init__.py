@@ -12,6 +12,7 @@ from supersetctl.cli._app import app, main
 from supersetctl.cli import contract as _contract  # noqa: F401  isort: skip
 from supersetctl.cli import provision as _provision  # noqa: F401  isort: skip
 from supersetctl.cli import image as _image  # noqa: F401  isort: skip
+from supersetctl.cli import deploy as _deploy  # noqa: F401  isort: skip
 from supersetctl.cli import ops as _ops  # noqa: F401  isort: skip
 from supersetctl.cli import secrets as _secrets  # noqa: F401  isort: skip
 

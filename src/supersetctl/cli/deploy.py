@@ -1,0 +1,147 @@
+"""``deploy`` and ``rollback``: App Platform, through the DigitalOcean API."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from supersetctl.cli._app import app
+from supersetctl.cli._output import emit_json, info, is_json, state, write
+from supersetctl.deploy import AppsAPI, Progress, Waiter, deploy, rollback, token_from_env
+from supersetctl.errors import ExitCode, UsageError
+from supersetctl.paths import ENVIRONMENTS
+
+ENDPOINT_ENV = "SUPERSETCTL_DO_API_URL"
+
+
+def _api() -> AppsAPI:
+    token = token_from_env(os.environ)
+    endpoint = os.environ.get(ENDPOINT_ENV) or "https://api.digitalocean.com"
+    return AppsAPI(token, endpoint=endpoint)
+
+
+def _check_env(env: str) -> None:
+    if env not in ENVIRONMENTS:
+        raise UsageError(f"unknown environment '{env}'", hint=f"use {', '.join(ENVIRONMENTS)}")
+
+
+def _progress(event: Progress) -> None:
+    info(event.message)
+
+
+EnvOption = Annotated[
+    str, typer.Option("--env", "-e", help="The environment: dev, staging or prod.")
+]
+PollOption = Annotated[
+    float,
+    typer.Option("--poll-interval", min=0.0, help="Seconds between deployment status checks."),
+]
+TimeoutOption = Annotated[
+    float,
+    typer.Option("--timeout", min=1.0, help="Give up following a deployment after this long."),
+]
+
+
+@app.command("deploy")
+def deploy_cmd(
+    env: EnvOption,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait/--no-wait",
+            help="Follow the deployment, verify /health and the running digest, and roll "
+            "back on failure (default). --no-wait only submits the spec.",
+        ),
+    ] = True,
+    poll_interval: PollOption = 10.0,
+    timeout: TimeoutOption = 1800.0,
+) -> None:
+    """Deploy the pinned image and spec to the environment's App Platform app.
+
+    Renders infra/superset/do-app-spec.yaml for ENV (app name from config/ENV, every image
+    block must carry manifest.json's digest), validates it with the propose endpoint, updates
+    the app, follows the deployment phases, then checks that /health answers
+    {"status": "OK"} and that the running digest is the manifest's. On failure the previous
+    spec is restored automatically and the command exits 1. The API token comes from
+    DIGITALOCEAN_TOKEN.
+
+    Example:
+
+        DIGITALOCEAN_TOKEN=... supersetctl deploy --env prod --wait
+    """
+    _check_env(env)
+    waiter = Waiter(interval=poll_interval, timeout=timeout)
+    result = deploy(state.paths(), env, _api(), wait=wait, on_progress=_progress, waiter=waiter)
+    for key in result.missing_secrets:
+        info(f"warning: SECRET {key} has no value in the spec nor on the app")
+    if is_json():
+        emit_json(result.as_dict())
+    elif result.ok:
+        state_word = "verified" if result.verified else "submitted"
+        write(
+            f"{state_word}: {result.app_name} deployment {result.deployment_id or '(pending)'} "
+            f"runs {result.digest}\n"
+        )
+    else:
+        rolled = (
+            f"; rolled back by deployment {result.rollback_deployment_id} ({result.rollback_phase})"
+            if result.rolled_back
+            else ""
+        )
+        write(f"FAILED: {result.app_name}: {result.reason}{rolled}\n")
+    raise typer.Exit(ExitCode.OK if result.ok else ExitCode.FINDINGS)
+
+
+@app.command("rollback")
+def rollback_cmd(
+    env: EnvOption,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="The deployment id to return to (default: the last good one)."),
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="Follow the rollback deployment.")
+    ] = True,
+    pin: Annotated[
+        bool,
+        typer.Option(
+            "--pin/--no-pin",
+            help="Pin the app to the rollback (App Platform then refuses new deployments "
+            "until the rollback is committed or reverted).",
+        ),
+    ] = False,
+    poll_interval: PollOption = 10.0,
+    timeout: TimeoutOption = 1800.0,
+) -> None:
+    """Roll the environment's app back to an earlier deployment.
+
+    Without --to, picks the newest deployment before the active one that went live. Exit 1
+    when the rollback deployment does not become ACTIVE.
+
+    Example:
+
+        supersetctl rollback --env prod
+        supersetctl rollback --env prod --to 3aa4d20e-5527-4c4e-9f3c-7c2d0e4b5f61
+    """
+    _check_env(env)
+    waiter = Waiter(interval=poll_interval, timeout=timeout)
+    result = rollback(
+        state.paths(),
+        env,
+        _api(),
+        to=to,
+        wait=wait,
+        pin=pin,
+        on_progress=_progress,
+        waiter=waiter,
+    )
+    if is_json():
+        emit_json(result.as_dict())
+    else:
+        write(
+            f"{'rolled back' if result.ok else 'FAILED'}: {env} to {result.target} "
+            f"(deployment {result.deployment_id}, {result.phase or 'submitted'})\n"
+        )
+    raise typer.Exit(ExitCode.OK if result.ok else ExitCode.FINDINGS)
