@@ -1,8 +1,26 @@
 """The data access model on Odoo's PostgreSQL, and Odoo-shaped seed data.
 
-Stable entry points (other packages call these):
+Stable entry points (other packages call these; all take libpq connection strings or URLs):
 
 - :func:`supersetctl.db.seed.seed_database` ``(conninfo, *, odoo_version=17, scale=1, seed=42,
   end_date=DEFAULT_END_DATE, replace=False) -> SeedSummary``: deterministic Odoo 17/18-shaped
-  tables and rows, bulk loaded with COPY; idempotent for the same parameters.
+  tables and rows, bulk loaded with COPY; returns at once (``created=False``) when the same
+  seed is already there.
+- :func:`supersetctl.db.access.apply` ``(admin_conninfo, cfg, passwords, *,
+  analytics_dir=None) -> ApplyResult``: roles, grants, company scoping and analytics views, in
+  one transaction; a second call changes nothing. ``passwords`` maps login role name ->
+  password (:func:`supersetctl.db.model.role_passwords` reads them from the environment).
+- :func:`supersetctl.db.access.plan` ``(admin_conninfo, cfg, passwords=None, *,
+  analytics_dir=None) -> Plan``: what ``apply`` would run (``plan.script()``, redacted).
+- :func:`supersetctl.db.verify.verify` ``(admin_conninfo, cfg, passwords, *,
+  analytics_dir=None) -> VerifyReport``: proves every property as each login role;
+  :func:`supersetctl.db.verify.require_verified` raises unless it all passed (prod gate).
+- :func:`supersetctl.db.refresh.refresh` ``(admin_conninfo, cfg, *, concurrently=True) ->
+  RefreshResult``: refreshes the materialized summaries.
+- :func:`supersetctl.db.model.admin_url` ``(cfg, environ=None) -> str``: the admin URL from the
+  variable named by ``access.admin_url_env``.
+
+``analytics_dir`` defaults to ``infra/superset/analytics`` of the repo found from the current
+folder. ``cfg`` is a :class:`supersetctl.contract.models.EnvConfig`; the admin URL's database
+must be the config's primary database.
 """
