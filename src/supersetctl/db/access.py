@@ -19,10 +19,21 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from supersetctl import redact
+from supersetctl.contract.loader import load_env_config
 from supersetctl.contract.models import EnvConfig
 from supersetctl.errors import ConfigError, DatabaseError
+from supersetctl.paths import RepoPaths
 
-from .model import MARK, ApplyResult, Desired, Plan, Step, build_desired
+from .model import (
+    MARK,
+    ApplyResult,
+    Desired,
+    Plan,
+    Step,
+    admin_url,
+    build_desired,
+    role_passwords,
+)
 from .state import Current, inspect
 from .views import RenderedView, read_catalog
 
@@ -466,3 +477,16 @@ def apply(
     log.info("applied %d change(s) to %s", len(summaries), dbname)
     return ApplyResult(dbname, bool(summaries), summaries, len(p.steps),
                        time.monotonic() - started, tuple(p.notes))  # fmt: skip
+
+
+def apply_env(
+    paths: RepoPaths, env: str, environ: Mapping[str, str] | None = None
+) -> ApplyResult:
+    """:func:`apply` for ``config/<env>/``: admin URL and passwords from the environment."""
+    cfg = load_env_config(paths, env)
+    return apply(
+        admin_url(cfg, environ),
+        cfg,
+        role_passwords(cfg, environ),
+        analytics_dir=paths.analytics,
+    )
