@@ -3,8 +3,9 @@
 Method: a real Debian docker-registry on 127.0.0.1 (a scratch dir, a free port), fed by skopeo
 with a one-layer image and a two-arch index built offline. `supersetctl image resolve` (a new
 client per call: TLS context setup, one connection, HEAD; and with one client reused) is
-compared with what people script today: `skopeo inspect --raw` piped into sha256. `bump --dry-run` is timed on a scratch copy of the
-repo with the registry answer stubbed, so it measures the file work and the two validate runs.
+compared with what people script today: `skopeo inspect --raw` piped into sha256.
+`bump --dry-run` is timed on a scratch copy of the repo with the registry answer stubbed, so
+it measures the file work and the two validate runs.
 Run: .venv/bin/python bench/artifact.py
 """
 
