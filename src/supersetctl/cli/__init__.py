@@ -15,7 +15,6 @@ from supersetctl.cli import image as _image  # noqa: F401  isort: skip
 from supersetctl.cli import deploy as _deploy  # noqa: F401  isort: skip
 from supersetctl.cli import ops as _ops  # noqa: F401  isort: skip
 from supersetctl.cli import secrets as _secrets  # noqa: F401  isort: skip
-from supersetctl.cli import local as _local  # noqa: F401  isort: skip
 from supersetctl.cli import db as _db  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]
