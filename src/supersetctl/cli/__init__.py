@@ -1,20 +1,20 @@
 """The ``supersetctl`` command line: parse, call the library, render.
 
-Each capability registers its commands from its own module here; :func:`main` maps errors to
-exit codes (see :class:`supersetctl.errors.ExitCode`).
+Each capability registers its commands on ``app`` from its own module in this package
+(``cli/<capability>.py``); every such module is imported here, so adding a capability needs no
+edit to this file. :func:`main` maps errors to exit codes
+(see :class:`supersetctl.errors.ExitCode`).
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from supersetctl.cli._app import app, main
 
-# Each import registers that capability's commands on ``app``.
-from supersetctl.cli import contract as _contract  # noqa: F401  isort: skip
-from supersetctl.cli import provision as _provision  # noqa: F401  isort: skip
-from supersetctl.cli import image as _image  # noqa: F401  isort: skip
-from supersetctl.cli import deploy as _deploy  # noqa: F401  isort: skip
-from supersetctl.cli import ops as _ops  # noqa: F401  isort: skip
-from supersetctl.cli import secrets as _secrets  # noqa: F401  isort: skip
-from supersetctl.cli import db as _db  # noqa: F401  isort: skip
+for _module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = ["app", "main"]
