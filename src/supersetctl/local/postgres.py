@@ -412,7 +412,7 @@ class PostgresCluster:
         if not (self.data_dir / "PG_VERSION").is_file():
             return ClusterStatus(False, False, None, None)
         pid, port = self._pid_file()
-        running = pid is not None and _alive(pid)
+        running = pid is not None and pid_alive(pid)
         return ClusterStatus(True, running, pid if running else None, port if running else None)
 
     def start(self, *, timeout: float = 60) -> PostgresInfo:
@@ -527,11 +527,16 @@ class PostgresCluster:
             raise LocalStackError(f"could not create database {name}: {exc}") from exc
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (a zombie, exited but not reaped, counts as gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): trust kill(0)
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"

@@ -41,7 +41,7 @@ import httpx
 from supersetctl import redact
 from supersetctl.errors import LocalStackError
 from supersetctl.fsutil import atomic_write
-from supersetctl.local.postgres import PostgresCluster, port_in_use
+from supersetctl.local.postgres import PostgresCluster, pid_alive, port_in_use
 
 log = logging.getLogger(__name__)
 
@@ -438,7 +438,7 @@ class SupersetServer:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        return pid if _alive(pid) else None
+        return pid if pid_alive(pid) else None
 
     def health(self, timeout: float = 3.0) -> tuple[int, Any] | None:
         """``(status, json body)`` of ``/health``, or None when nothing answers."""
@@ -550,29 +550,14 @@ class SupersetServer:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive(pid):
+        while time.monotonic() < deadline and pid_alive(pid):
             time.sleep(0.2)
-        if _alive(pid):
+        if pid_alive(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
         with contextlib.suppress(FileNotFoundError):
             self.pid_file.unlink()
         return True
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child of ours counts as gone
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 # --- everything at once (what `up` and the test fixture both run) -------------------------------

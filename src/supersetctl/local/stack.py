@@ -1,0 +1,525 @@
+"""The whole local stack: ``up``, ``down``, ``status``, ``logs``, ``reset``.
+
+Everything lives under ``<repo>/.local/`` (gitignored)::
+
+    .local/
+      stack.json      what the last `up` started (ports, options): `down`/`status` read it
+      dev.env         0600: the local secrets as environment variables (`set -a; . .local/dev.env`)
+      venv/           the pinned Superset runtime (image/requirements.txt)
+      postgres/       the PostgreSQL cluster: Superset's metadata DB and the Odoo database
+      superset/       Superset's state: secret key, admin password (0600), logs, pid
+      redis/          only with --with-redis
+
+``up`` is idempotent: every step checks what exists and skips what is done, so a second ``up``
+on a running stack only checks health, and ``up`` after ``down`` restarts the processes on the
+data that is there. Steps after Superset is healthy (the database access model, provisioning)
+come from other packages and run when those packages are present; see :data:`HOOKS`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from supersetctl import redact
+from supersetctl.contract.loader import load_env_config
+from supersetctl.contract.models import EnvConfig
+from supersetctl.errors import LocalStackError, UsageError
+from supersetctl.fsutil import atomic_write
+from supersetctl.local.postgres import PostgresCluster, port_in_use
+from supersetctl.local.redis import RedisServer
+from supersetctl.local.superset import (
+    SupersetServer,
+    SupersetSettings,
+    provision_superset,
+    read_or_create_secret,
+    tail,
+)
+from supersetctl.paths import RepoPaths
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+COMPONENTS = ("postgres", "superset", "redis")
+LOG_FILES = {
+    "postgres": ("postgres", "log", "postgres.log"),
+    "superset": ("superset", "superset.log"),
+    "bootstrap": ("superset", "bootstrap.log"),
+    "install": ("superset", "install.log"),
+    "redis": ("redis", "redis.log"),
+}
+DEFAULT_REDIS_PORT = 6389
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """What ``up`` runs; defaults come from ``config/dev/environment.yaml``."""
+
+    env: str = "dev"
+    host: str = "127.0.0.1"
+    superset_port: int = 8088
+    pg_port: int = 54329
+    odoo_database: str = "odoo_dev"
+    seed: bool = True
+    scale: int = 1
+    workers: int = 2
+    with_redis: bool = False
+    redis_port: int = DEFAULT_REDIS_PORT
+
+
+def settings_from_config(
+    paths: RepoPaths,
+    env: str = "dev",
+    *,
+    superset_port: int | None = None,
+    pg_port: int | None = None,
+    scale: int | None = None,
+    workers: int | None = None,
+    with_redis: bool = False,
+    redis_port: int | None = None,
+) -> StackSettings:
+    """The settings for ``env`` (only dev runs locally), with command-line overrides."""
+    if env != "dev":
+        raise UsageError(
+            f"the local stack runs the dev environment only (got '{env}')",
+            hint="staging and prod run on DigitalOcean; use --env dev",
+        )
+    cfg = load_env_config(paths, env)
+    url = urlsplit(cfg.superset.url)
+    host = url.hostname or "127.0.0.1"
+    if host not in ("127.0.0.1", "localhost"):
+        raise UsageError(
+            f"config/{env}/environment.yaml: superset.url {cfg.superset.url} "
+            "is not on this machine",
+            hint="the local stack binds 127.0.0.1",
+        )
+    db = _primary_db(cfg)
+    settings = StackSettings(
+        env=env,
+        host="127.0.0.1",
+        superset_port=url.port or 8088,
+        pg_port=db.port,
+        odoo_database=db.database,
+        seed=cfg.flags.seed_data,
+    )
+    changes: dict[str, Any] = {"with_redis": with_redis}
+    for key, value in (
+        ("superset_port", superset_port),
+        ("pg_port", pg_port),
+        ("scale", scale),
+        ("workers", workers),
+        ("redis_port", redis_port),
+    ):
+        if value is not None:
+            changes[key] = value
+    return replace(settings, **changes)
+
+
+def _primary_db(cfg: EnvConfig) -> Any:
+    for db in cfg.databases.values():
+        if db.primary:
+            return db
+    return next(iter(cfg.databases.values()))
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    state: str  # "up", "down"
+    port: int | None
+    pid: int | None
+    health: str  # "ok", "error", "unreachable", "down", "-"
+    detail: str = ""
+
+
+@dataclass
+class UpResult:
+    url: str
+    admin_username: str
+    admin_password_file: Path
+    env_file: Path
+    components: list[Component] = field(default_factory=list)
+    steps: list[tuple[str, float]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["admin_password_file"] = str(self.admin_password_file)
+        data["env_file"] = str(self.env_file)
+        data["steps"] = [{"step": s, "seconds": round(t, 2)} for s, t in self.steps]
+        data["seconds"] = round(self.seconds, 2)
+        return data
+
+
+# --- hooks: later steps owned by other packages ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HookContext:
+    paths: RepoPaths
+    settings: StackSettings
+    cluster: PostgresCluster
+    server: SupersetServer
+    environ: dict[str, str]  # the local secrets, as the variables config/dev names them
+    progress: Progress
+
+
+def _hook_seed(ctx: HookContext) -> str | None:
+    if not ctx.settings.seed:
+        return "seed data off (flags.seed_data)"
+    try:
+        seed = importlib.import_module("supersetctl.db.seed")
+    except ImportError:
+        return "supersetctl.db.seed is not available"
+    ctx.progress(
+        f"filling {ctx.settings.odoo_database} with seed data (scale {ctx.settings.scale})"
+    )
+    summary = seed.seed_database(
+        ctx.cluster.info().conninfo(ctx.settings.odoo_database), scale=ctx.settings.scale
+    )
+    return None if getattr(summary, "created", True) else "seed data already there"
+
+
+def _hook_access(ctx: HookContext) -> str | None:
+    """Apply the analytics views and read-only roles (supersetctl.db.access) when present."""
+    try:
+        access = importlib.import_module("supersetctl.db.access")
+    except ImportError:
+        return "supersetctl.db.access is not available"
+    apply_env = getattr(access, "apply_env", None)
+    if apply_env is None:
+        return "supersetctl.db.access has no apply_env"
+    ctx.progress("applying the analytics views and read-only roles")
+    with _environ(ctx.environ):
+        result = apply_env(ctx.paths, ctx.settings.env, ctx.environ)
+    log.info("access model: %s", result)
+    return None
+
+
+def _hook_provision(ctx: HookContext) -> str | None:
+    """Apply infra/superset/provisioning/ to the running Superset (supersetctl.provision)."""
+    try:
+        provision = importlib.import_module("supersetctl.provision")
+    except ImportError:
+        return "supersetctl.provision is not available"
+    if not hasattr(provision, "apply_env") or not hasattr(provision, "client_for_env"):
+        return "supersetctl.provision has no apply_env"
+    if not any(p.is_file() for p in ctx.paths.provisioning.rglob("*.yaml")):
+        return "nothing to provision under infra/superset/provisioning/"
+    ctx.progress("provisioning databases, datasets and dashboards")
+    with _environ(ctx.environ):
+        client = provision.client_for_env(ctx.paths, ctx.settings.env, url=ctx.server.s.url)
+        with contextlib.closing(client) if hasattr(client, "close") else contextlib.nullcontext():
+            provision.apply_env(ctx.paths, ctx.settings.env, client)
+    return None
+
+
+# Steps run in order after the database is up (seed) and after Superset is healthy (the rest).
+HOOKS_BEFORE_SUPERSET: tuple[tuple[str, Callable[[HookContext], str | None]], ...] = (
+    ("seed", _hook_seed),
+)
+HOOKS: tuple[tuple[str, Callable[[HookContext], str | None]], ...] = (
+    ("access", _hook_access),
+    ("provision", _hook_provision),
+)
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+# --- the stack ----------------------------------------------------------------------------------
+
+
+class LocalStack:
+    def __init__(self, paths: RepoPaths, settings: StackSettings | None = None) -> None:
+        self.paths = paths
+        self.root = paths.local
+        self._settings = settings
+
+    # where things are
+    @property
+    def record_file(self) -> Path:
+        return self.root / "stack.json"
+
+    @property
+    def env_file(self) -> Path:
+        return self.root / f"{self.settings.env}.env"
+
+    @property
+    def venv(self) -> Path:
+        return self.root / "venv"
+
+    @property
+    def settings(self) -> StackSettings:
+        if self._settings is None:
+            self._settings = self.recorded() or settings_from_config(self.paths)
+        return self._settings
+
+    def recorded(self) -> StackSettings | None:
+        try:
+            data = json.loads(self.record_file.read_text(encoding="utf-8"))
+            return StackSettings(**data)
+        except (FileNotFoundError, ValueError, TypeError):
+            return None
+
+    def cluster(self) -> PostgresCluster:
+        return PostgresCluster(self.root / "postgres", port=self.settings.pg_port)
+
+    def redis(self) -> RedisServer:
+        return RedisServer(self.root / "redis", port=self.settings.redis_port)
+
+    def server(self) -> SupersetServer:
+        """A handle for status and stop (no metadata URL needed for those)."""
+        s = self.settings
+        return SupersetServer(
+            SupersetSettings(
+                venv=self.venv,
+                config_path=self.paths.superset_config,
+                state=self.root / "superset",
+                metadata_url="",
+                host=s.host,
+                port=s.superset_port,
+                env_name=s.env,
+                workers=s.workers,
+            )
+        )
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        import fcntl
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".lock").open("a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise LocalStackError(
+                    "another supersetctl up/down/reset is running on this stack",
+                    hint="wait for it to finish",
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    # the local secrets
+    def local_environ(self, cfg: EnvConfig, cluster: PostgresCluster) -> dict[str, str]:
+        """Secrets for the variables config/<env> names, generated once and kept 0600."""
+        secrets_dir = self.root / "secrets"
+        info = cluster.info()
+        s = self.settings
+        env: dict[str, str] = {
+            cfg.superset.admin_username_env: "admin",
+            cfg.superset.admin_password_env: read_or_create_secret(
+                self.root / "superset" / "admin.password", nbytes=18
+            ),
+            cfg.access.admin_url_env: info.dsn(s.odoo_database),
+        }
+        for db in cfg.databases.values():
+            env[db.password_env] = read_or_create_secret(
+                secrets_dir / db.password_env.lower(), nbytes=18
+            )
+        for role in cfg.access.scoped_roles:
+            env[role.password_env] = read_or_create_secret(
+                secrets_dir / role.password_env.lower(), nbytes=18
+            )
+        for name, value in env.items():
+            if name != cfg.superset.admin_username_env:
+                redact.register(value)
+        redact.register_uri(env[cfg.access.admin_url_env])
+        return env
+
+    def _write_env_file(self, env: dict[str, str]) -> None:
+        lines = ["# Local dev secrets written by `supersetctl up` (0600, gitignored).\n"]
+        lines += [f"{k}={_shell_quote(v)}\n" for k, v in sorted(env.items())]
+        atomic_write(self.env_file, "".join(lines), mode=0o600)
+
+    # up
+    def up(self, *, progress: Progress = _quiet) -> UpResult:
+        started = time.monotonic()
+        s = self.settings
+        cfg = load_env_config(self.paths, s.env)
+        steps: list[tuple[str, float]] = []
+        skipped: list[str] = []
+
+        def timed(name: str, fn: Callable[[], Any]) -> Any:
+            t0 = time.monotonic()
+            out = fn()
+            steps.append((name, time.monotonic() - t0))
+            return out
+
+        with self._lock():
+            self._check_ports()
+            cluster = self.cluster()
+            progress(f"PostgreSQL on {s.host}:{s.pg_port} (data in {self.paths.rel(cluster.base)})")
+            timed("postgres", cluster.start)
+            timed("odoo database", lambda: cluster.ensure_database(s.odoo_database))
+            environ = self.local_environ(cfg, cluster)
+            self._write_env_file(environ)
+            redis_url: str | None = None
+            if s.with_redis:
+                redis = self.redis()
+                progress(f"Redis on {s.host}:{s.redis_port}")
+                timed("redis", redis.start)
+                redis_url = redis.url
+            server = timed(
+                "superset",
+                lambda: provision_superset(
+                    venv=self.venv,
+                    requirements=self.paths.image / "requirements.txt",
+                    config_path=self.paths.superset_config,
+                    state=self.root / "superset",
+                    cluster=cluster,
+                    host=s.host,
+                    port=s.superset_port,
+                    env_name=s.env,
+                    workers=s.workers,
+                    admin_username=environ[cfg.superset.admin_username_env],
+                    redis_url=redis_url,
+                    progress=progress,
+                ),
+            )
+            # record before the hooks: a failing hook leaves a stack `down` can stop
+            atomic_write(self.record_file, json.dumps(asdict(s), indent=2, sort_keys=True) + "\n")
+            ctx = HookContext(self.paths, s, cluster, server, environ, progress)
+            for name, hook in (*HOOKS_BEFORE_SUPERSET, *HOOKS):
+                why = timed(name, lambda hook=hook: hook(ctx))  # type: ignore[misc]
+                if why:
+                    skipped.append(f"{name}: {why}")
+                    log.info("skipped %s: %s", name, why)
+        return UpResult(
+            url=server.s.url,
+            admin_username=server.s.admin_username,
+            admin_password_file=server.admin_password_file,
+            env_file=self.env_file,
+            components=self.status(),
+            steps=steps,
+            skipped=skipped,
+            seconds=time.monotonic() - started,
+        )
+
+    def _check_ports(self) -> None:
+        """Refuse early, before anything starts, when another program holds one of our ports."""
+        s = self.settings
+        wanted = [("PostgreSQL", s.pg_port, self.cluster().status().running)]
+        wanted.append(("Superset", s.superset_port, self.server().pid() is not None))
+        if s.with_redis:
+            wanted.append(("Redis", s.redis_port, self.redis().pid() is not None))
+        ports = [p for _, p, _ in wanted]
+        if len(set(ports)) != len(ports):
+            raise UsageError(f"the stack's ports must differ (got {ports})")
+        for name, port, ours in wanted:
+            if not ours and port_in_use(port, s.host):
+                raise LocalStackError(
+                    f"port {port} for {name} is already in use by another program",
+                    hint="stop that program, or choose other ports: "
+                    "`supersetctl up --port N --pg-port M`",
+                )
+
+    # down
+    def down(self) -> list[str]:
+        """Stop every component; data stays. Returns what was stopped."""
+        stopped: list[str] = []
+        with self._lock():
+            if self.server().stop():
+                stopped.append("superset")
+            if self.redis().stop():
+                stopped.append("redis")
+            cluster = self.cluster()
+            if cluster.status().initialized and cluster.stop():
+                stopped.append("postgres")
+        return stopped
+
+    # status
+    def status(self) -> list[Component]:
+        out: list[Component] = []
+        cluster = self.cluster()
+        st = cluster.status()
+        out.append(
+            Component(
+                "postgres",
+                "up" if st.running else "down",
+                st.port or self.settings.pg_port,
+                st.pid,
+                ("ok" if st.running else "down") if st.initialized else "-",
+                "" if st.initialized else "not created",
+            )
+        )
+        sst = self.server().status()
+        out.append(
+            Component(
+                "superset",
+                "up" if sst.running else "down",
+                sst.port,
+                sst.pid,
+                sst.health,
+                self.server().s.url,
+            )
+        )
+        redis = self.redis()
+        pid = redis.pid()
+        if self.settings.with_redis or pid is not None:
+            out.append(
+                Component(
+                    "redis",
+                    "up" if pid else "down",
+                    redis.port,
+                    pid,
+                    "ok" if pid else "down",
+                    redis.url,
+                )
+            )
+        return out
+
+    # logs
+    def log_file(self, component: str) -> Path:
+        if component not in LOG_FILES:
+            raise UsageError(
+                f"unknown component '{component}'", hint=f"use one of: {', '.join(LOG_FILES)}"
+            )
+        return self.root.joinpath(*LOG_FILES[component])
+
+    def logs(self, component: str | None = None, *, lines: int = 50) -> dict[str, str]:
+        names = [component] if component else [c for c in LOG_FILES if c in COMPONENTS]
+        return {name: tail(self.log_file(name), lines) for name in names}
+
+    # reset
+    def reset(self) -> bool:
+        """Stop everything and delete ``.local/``; returns whether there was anything."""
+        if not self.root.exists():
+            return False
+        self.down()
+        shutil.rmtree(self.root)
+        return True
+
+
+def _shell_quote(value: str) -> str:
+    if value and all(c.isalnum() or c in "-_.:/@%+=" for c in value):
+        return value
+    return "'" + value.replace("'", "'\\''") + "'"
