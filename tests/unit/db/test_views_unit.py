@@ -26,6 +26,10 @@ STARTER_VIEWS = {
 }  # fmt: skip
 
 
+PERSONAL = ("email", "phone", "mobile", "street", "zip", "vat", "birthday", "ssnid",
+            "identification_id", "password", "login", "private_", "contact_name")  # fmt: skip
+
+
 def _catalog(version: int) -> Catalog:
     """The shapes the generator cares about, as information_schema would report them."""
     cols: dict[str, dict[str, str]] = {}
@@ -54,7 +58,7 @@ def _by_name(version: int, **kw: object) -> dict[str, str]:
 
 def test_templates_cover_the_starter_dashboards() -> None:
     names = {t.name for t in load_templates(ANALYTICS)}
-    assert STARTER_VIEWS <= names
+    assert names >= STARTER_VIEWS
     for t in load_templates(ANALYTICS):
         assert t.columns or "{{product_costs}}" in t.body, t.name
         if t.kind == "materialized":
@@ -98,8 +102,7 @@ def test_masking_replaces_personal_names_with_stable_pseudonyms() -> None:
 
 def test_no_view_selects_personal_columns() -> None:
     for name, sql in _by_name(18).items():
-        for col in ("email", "phone", "mobile", "street", "zip", "vat", "birthday", "ssnid",
-                    "identification_id", "password", "login", "private_", "contact_name"):  # fmt: skip
+        for col in PERSONAL:
             assert not re.search(rf"\.{col}\b", sql), (name, col)
 
 
