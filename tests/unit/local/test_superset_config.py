@@ -1,0 +1,153 @@
+"""image/superset_config.py, loaded the way Superset loads it, without Superset installed.
+
+The config imports only the standard library at import time, so each case runs it in a fresh
+subprocess with a controlled environment and checks the refusal message or the values.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CONFIG = Path(__file__).resolve().parents[3] / "image" / "superset_config.py"
+GOOD_URL = "postgresql://u:pw@db.example.invalid:25060/superset?sslmode=require"
+PROBE = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("superset_config", sys.argv[1])
+m = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(m)
+print(json.dumps({
+    "uri": m.SQLALCHEMY_DATABASE_URI, "env": m.SUPERSET_ENV, "csrf": m.WTF_CSRF_ENABLED,
+    "talisman": m.TALISMAN_ENABLED, "flags": m.FEATURE_FLAGS,
+    "celery": m.CELERY_CONFIG is not None, "cache": getattr(m, "CACHE_CONFIG", None),
+    "cookie_secure": m.SESSION_COOKIE_SECURE, "mutator": callable(m.FLASK_APP_MUTATOR),
+    "health_ok": m.health_payload({"metadata_db": True}),
+    "health_bad": m.health_payload({"metadata_db": False}),
+}))
+"""
+
+
+def _key() -> str:
+    return secrets.token_urlsafe(42)
+
+
+def _load(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", PROBE, str(CONFIG)],
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def _refused(env: dict[str, str]) -> str:
+    r = _load(env)
+    assert r.returncode == 1, r.stdout
+    assert "Traceback" not in r.stderr
+    assert r.stderr.startswith("superset_config: refusing to start: ")
+    return r.stderr
+
+
+def test_missing_secret_key_is_refused() -> None:
+    err = _refused({"SUPERSET_METADATA_DB_URL": GOOD_URL})
+    assert "SUPERSET_SECRET_KEY is not set" in err
+
+
+def test_short_secret_key_is_refused_without_echoing_it() -> None:
+    short = secrets.token_hex(8)
+    err = _refused({"SUPERSET_SECRET_KEY": short, "SUPERSET_METADATA_DB_URL": GOOD_URL})
+    assert "shorter than 32 bytes" in err
+    assert short not in err
+
+
+@pytest.mark.parametrize(
+    "default",
+    [
+        "CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET",
+        "thisISaSECRET_1234",
+        "TEST_NON_DEV_SECRET",
+        "YOUR_OWN_RANDOM_GENERATED_SECRET_KEY",
+        "\\2\\1thisismyscretkey\\1\\2\\e\\y\\y\\h",
+    ],
+)
+def test_default_secret_keys_are_refused(default: str) -> None:
+    err = _refused({"SUPERSET_SECRET_KEY": default, "SUPERSET_METADATA_DB_URL": GOOD_URL})
+    assert "published default keys" in err
+
+
+def test_missing_metadata_url_is_refused() -> None:
+    err = _refused({"SUPERSET_SECRET_KEY": _key()})
+    assert "SUPERSET_METADATA_DB_URL is not set" in err
+
+
+@pytest.mark.parametrize("env", ["prod", "staging"])
+@pytest.mark.parametrize("query", ["", "?sslmode=disable", "?sslmode=prefer"])
+def test_non_tls_metadata_url_is_refused_outside_dev(env: str, query: str) -> None:
+    url = "postgresql://u:pw@db.example.invalid/superset" + query
+    err = _refused(
+        {"SUPERSET_SECRET_KEY": _key(), "SUPERSET_METADATA_DB_URL": url, "SUPERSET_ENV": env}
+    )
+    assert "must use TLS outside dev" in err
+    assert "pw@" not in err
+
+
+def test_sqlite_is_refused_outside_dev() -> None:
+    err = _refused({"SUPERSET_SECRET_KEY": _key(), "SUPERSET_METADATA_DB_URL": "sqlite:///x.db"})
+    assert "must be a PostgreSQL URL" in err
+
+
+def test_unknown_env_is_refused() -> None:
+    err = _refused({"SUPERSET_ENV": "qa", "SUPERSET_SECRET_KEY": _key()})
+    assert "SUPERSET_ENV must be one of dev, staging, prod" in err
+
+
+def test_prod_defaults() -> None:
+    r = _load({"SUPERSET_SECRET_KEY": _key(), "SUPERSET_METADATA_DB_URL": GOOD_URL})
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert got["env"] == "prod"
+    assert got["uri"].startswith("postgresql+psycopg2://")
+    assert "sslmode=require" in got["uri"]
+    assert got["csrf"] is True and got["talisman"] is True
+    assert got["cookie_secure"] is True
+    assert got["celery"] is False and got["cache"] is None
+    assert got["mutator"] is True
+    assert got["health_ok"] == [{"status": "OK"}, 200]
+    assert got["health_bad"] == [{"status": "ERROR", "failed": ["metadata_db"]}, 503]
+
+
+def test_dev_allows_plain_loopback_and_redis_turns_on_cache_and_celery(tmp_path: Path) -> None:
+    # stand-ins for the two modules the results backend imports (the runtime has the real ones)
+    (tmp_path / "cachelib").mkdir()
+    (tmp_path / "cachelib" / "__init__.py").write_text("")
+    (tmp_path / "cachelib" / "redis.py").write_text(
+        "class RedisCache:\n    def __init__(self, **kw):\n        self.kw = kw\n"
+    )
+    (tmp_path / "redis.py").write_text(
+        "class Redis:\n    @classmethod\n    def from_url(cls, url):\n        return url\n"
+    )
+    r = _load(
+        {
+            "PYTHONPATH": str(tmp_path),
+            "SUPERSET_ENV": "dev",
+            "SUPERSET_SECRET_KEY": _key(),
+            "SUPERSET_METADATA_DB_URL": "postgresql://u:pw@127.0.0.1:5432/superset",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "SUPERSET_FEATURE_FLAGS": "EMBEDDED_SUPERSET=true, THUMBNAILS",
+        }
+    )
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert got["cookie_secure"] is False
+    assert got["celery"] is True
+    assert got["cache"]["CACHE_TYPE"] == "RedisCache"
+    assert got["flags"]["EMBEDDED_SUPERSET"] is True
+    assert got["flags"]["THUMBNAILS"] is True
+    assert got["flags"]["DASHBOARD_RBAC"] is True
