@@ -5,7 +5,7 @@ The file::
     version: 1
     entries:
       - fingerprint: 94f92a24183f        # from the finding (12 hex characters)
-        path: image/superset_config.py   # optional glob; default: any file
+        path: image/superset_config.py   # optional glob, or a list of globs; default: any file
         rule: SEC-SUPERSET-DEFAULT-KEY   # optional; default: any rule
         reason: the public default keys, listed to refuse them at start-up   # required
         history_only: false              # true: the value is gone from the tree
@@ -35,7 +35,7 @@ _FINGERPRINT = re.compile(r"[0-9a-f]{12}")
 class Entry:
     fingerprint: str
     reason: str
-    path: str | None = None
+    paths: tuple[str, ...] = ()
     rule: str | None = None
     history_only: bool = False
     line: int = 0
@@ -45,7 +45,7 @@ class Entry:
             return False
         if self.rule and self.rule != finding.rule:
             return False
-        return not self.path or fnmatchcase(finding.path, self.path)
+        return not self.paths or any(fnmatchcase(finding.path, p) for p in self.paths)
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,16 @@ class Allowlist:
         return out
 
 
+def _globs(value: object, display: str, line: int) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
+        return tuple(value)
+    raise ConfigError("path must be a glob or a list of globs", path=display, line=line)
+
+
 def load(file: Path, display: str = FILENAME) -> Allowlist:
     """Read the allowlist; a missing file is an empty list. Invalid entries raise ConfigError."""
     if not file.is_file():
@@ -123,7 +133,7 @@ def load(file: Path, display: str = FILENAME) -> Allowlist:
             Entry(
                 fingerprint=fp,
                 reason=reason,
-                path=str(item["path"]) if item.get("path") else None,
+                paths=_globs(item.get("path"), display, line),
                 rule=str(item["rule"]) if item.get("rule") else None,
                 history_only=bool(item.get("history_only", False)),
                 line=line,

@@ -343,6 +343,14 @@ def _uris(ctx: Context, i: int, line: str) -> Iterator[Hit]:
         yield Hit(rule, i, m.start("pw"), m.end("pw"), unquote(pw))
 
 
+_TUPLE_HEAD = re.compile(r"\s*(?:[A-Za-z_*][\w.]*\s*,\s*)+")
+
+
+def _tuple_target(line: str, start: int) -> bool:
+    """Whether the name at ``start`` is a later target of ``a, b = ...`` (outside brackets)."""
+    return _TUPLE_HEAD.fullmatch(line[:start]) is not None
+
+
 def _assignments(ctx: Context, i: int, line: str) -> Iterator[Hit]:
     if not _ASSIGN_HINT.search(line):
         return
@@ -354,6 +362,8 @@ def _assignments(ctx: Context, i: int, line: str) -> Iterator[Hit]:
             m["pre"] or (not m["post"] and not line[m.end() :].startswith(("'", '"')))
         ):
             continue  # a URL scheme, a time, a psql :'variable', a key without a space
+        if _tuple_target(line, m.start()):
+            continue  # a, password = x, y: the first value is not the password's
         value = read_value(line, m.end())
         if value is None:
             continue
