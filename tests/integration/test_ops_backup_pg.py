@@ -115,9 +115,36 @@ def test_non_empty_target_is_refused_then_replaced_with_force(
     assert _ids(metadata)["dashboards"] == [1, 2, 3]  # untouched
 
     restored = restore_backup(result.path, metadata, force=True)
-    assert restored.dropped_schemas == ["public", "scratch"]
+    assert restored.cleared_schemas == ["public", "scratch"]
     assert _ids(metadata)["dashboards"] == [1, 2]
     assert _pg.user_schemas(metadata) == ["public"]
+
+
+def test_restore_as_superuser_keeps_the_recorded_owners(
+    metadata: dict[str, str], pg: PostgresInfo, tmp_path: Path
+) -> None:
+    """Superset connects as its own role: a restore run by an admin must give the tables back
+    to that role, and leave schema public's owner and grants as they were."""
+    result = create_backup(env="dev", metadata=metadata, dest_dir=tmp_path)
+    admin = _pg.parse_url(pg.dsn(metadata["dbname"]))
+    with psycopg.connect(_pg.dsn(admin)) as conn:
+        public_before = conn.execute(
+            "SELECT nspowner::regrole::text, nspacl::text FROM pg_namespace "
+            "WHERE nspname = 'public'"
+        ).fetchone()
+    restore_backup(result.path, admin, force=True)
+    with psycopg.connect(_pg.dsn(admin)) as conn:
+        owners = conn.execute(
+            "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
+        ).fetchall()
+        public_after = conn.execute(
+            "SELECT nspowner::regrole::text, nspacl::text FROM pg_namespace "
+            "WHERE nspname = 'public'"
+        ).fetchone()
+    assert owners == [(metadata["user"],)]
+    assert public_after == public_before
+    # and the application role can still use its tables
+    assert _ids(metadata)["users"] == [1, 3]
 
 
 def test_corrupt_archive_is_refused_before_anything_is_touched(

@@ -363,6 +363,14 @@ def restore(
         typer.Option("--force", help="Replace the content of a target that is not empty."),
     ] = False,
     url: UrlOpt = None,
+    no_owner: Annotated[
+        bool,
+        typer.Option(
+            "--no-owner",
+            help="Make the restoring role own everything (when the recorded owners do not "
+            "exist on the target server); default: owners and grants as recorded.",
+        ),
+    ] = False,
     no_health: Annotated[
         bool, typer.Option("--no-health", help="Do not run the health check afterwards.")
     ] = False,
@@ -374,9 +382,9 @@ def restore(
     """Restore an archive into the environment's metadata database, then check health.
 
     Every checksum is verified before anything is touched. A target holding any table is
-    refused unless --force; with --force its schemas are dropped and the dump restored in
-    one transaction (a failure leaves it as it was). Stop Superset's web and worker
-    processes first, and start them again afterwards.
+    refused unless --force; with --force its objects are dropped and the dump restored in
+    one transaction (a failure leaves it as it was), owners and grants as recorded. Stop
+    Superset's web and worker processes first, and start them again afterwards.
 
     Example:
 
@@ -387,7 +395,9 @@ def restore(
     cfg = _env_config(env)
     target = _metadata(metadata_url_env)
     with tempfile.TemporaryDirectory(prefix="supersetctl-dl-") as tmp:
-        result = restore_backup(_local_archive(archive, Path(tmp)), target, force=force)
+        result = restore_backup(
+            _local_archive(archive, Path(tmp)), target, force=force, keep_owners=not no_owner
+        )
     report: HealthReport | None = None
     if not no_health:
         base = url or (cfg.superset.url if cfg else "")
@@ -396,7 +406,7 @@ def restore(
     payload: dict[str, Any] = {
         "archive": archive,
         "target": result.target,
-        "dropped_schemas": result.dropped_schemas,
+        "cleared_schemas": result.cleared_schemas,
         "objects": result.comparison.rows(),
         "matches_record": result.comparison.matches,
         "health": report.to_dict() if report else None,

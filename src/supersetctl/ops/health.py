@@ -171,7 +171,6 @@ def _query_attempt(api: SupersetAPI, db_id: int, db_name: str) -> tuple[Status, 
         "ctas_method": "TABLE",
         "tab": "supersetctl health",
         "client_id": secrets.token_hex(5),
-        "json": True,
         "expand_data": False,
     }
     try:

@@ -3,7 +3,8 @@
 :func:`restore_backup` verifies every checksum before it connects anywhere, refuses a target
 database that holds any table unless ``force`` is set, and then replaces the target's content
 in ONE transaction (``pg_restore`` renders the dump as SQL, ``psql --single-transaction`` runs
-the drop of the old schemas and the restore together): a failure leaves the target as it was.
+the drop of the old objects and the restore together): a failure leaves the target as it was.
+Owners and grants are restored as recorded unless ``keep_owners`` is off.
 
 :func:`verify_backup` restores into a scratch database it creates (and drops afterwards) and
 compares the dashboards, charts, datasets and users found there with the archive's record.
@@ -61,24 +62,67 @@ class Comparison:
 class RestoreResult:
     archive: Path
     target: str
-    dropped_schemas: list[str]
+    cleared_schemas: list[str]
     comparison: Comparison
     record: dict[str, object] = field(default_factory=dict)
 
 
-def _render_sql(dump: Path, out: Path) -> None:
+def _render_sql(dump: Path, out: Path, *, keep_owners: bool) -> None:
     pg_restore = _pg.binary("pg_restore")
+    flags = [] if keep_owners else ["--no-owner", "--no-privileges"]
     _pg.run(
-        [pg_restore, "--no-owner", "--no-privileges", "--file", str(out), str(dump)],
+        [pg_restore, *flags, "--file", str(out), str(dump)],
         {},
         what="pg_restore (rendering the dump)",
     )
 
 
+# Objects of the target's schemas, to drop before the restore. Schema ``public`` is emptied,
+# not dropped, so that its owner and grants (PostgreSQL 15: pg_database_owner, USAGE to
+# PUBLIC) stay as the server made them; every other schema is dropped (the dump recreates it).
+# Objects that belong to an extension are left to the extension.
+_OBJECTS_SQL = """
+SELECT format('DROP %s IF EXISTS %I.%I CASCADE;',
+              CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                             WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE'
+                             ELSE 'TABLE' END,
+              n.nspname, c.relname)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                  AND d.objid = c.oid AND d.deptype = 'e')
+UNION ALL
+SELECT format('DROP TYPE IF EXISTS %I.%I CASCADE;', n.nspname, t.typname)
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'r', 'm')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
+                  AND d.objid = t.oid AND d.deptype = 'e')
+UNION ALL
+SELECT format('DROP ROUTINE IF EXISTS %s CASCADE;', p.oid::regprocedure)
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = 'public'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                  AND d.objid = p.oid AND d.deptype = 'e')
+"""
+
+
+def _clear_statements(target: Mapping[str, str], schemas: list[str]) -> list[str]:
+    lines = [f"DROP SCHEMA {sql_ident(s)} CASCADE;" for s in schemas if s != "public"]
+    if "public" in schemas:
+        with _pg.connect(target) as conn:
+            lines += [str(row[0]) for row in conn.execute(_OBJECTS_SQL).fetchall()]
+    return lines
+
+
 def restore_backup(
-    archive: Path, target: Mapping[str, str], *, force: bool = False
+    archive: Path, target: Mapping[str, str], *, force: bool = False, keep_owners: bool = True
 ) -> RestoreResult:
-    """Restore ``archive`` into the database ``target``; see the module docstring."""
+    """Restore ``archive`` into the database ``target``; see the module docstring.
+
+    ``keep_owners`` restores the recorded owners and grants (the restoring role must be able to
+    assign them: the same role that owned them, or a superuser); without it everything
+    belongs to the restoring role.
+    """
     with tempfile.TemporaryDirectory(prefix="supersetctl-restore-") as tmp:
         work = Path(tmp)
         opened = open_archive(archive, work)  # every checksum, before touching anything
@@ -88,14 +132,13 @@ def restore_backup(
                 f"{_pg.describe(target)} is not empty ({relations} tables, views or sequences)",
                 hint="pass --force to replace its content",
             )
-        schemas = _pg.user_schemas(target) if relations else []
+        schemas = _pg.user_schemas(target)
         prelude = work / "prelude.sql"
-        lines = ["SET lock_timeout = '10s';"]
-        lines += [f"DROP SCHEMA {sql_ident(s)} CASCADE;" for s in schemas]
+        lines = ["SET lock_timeout = '10s';", *_clear_statements(target, schemas)]
         lines.append("CREATE SCHEMA IF NOT EXISTS public;")
         prelude.write_text("\n".join(lines) + "\n", encoding="utf-8")
         script = work / "restore.sql"
-        _render_sql(opened.files[DUMP], script)
+        _render_sql(opened.files[DUMP], script, keep_owners=keep_owners)
         psql = _pg.binary("psql")
         log.info("restoring %s into %s", archive.name, _pg.describe(target))
         _pg.run(
