@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.helpers",
     "tests.fixtures.postgres",
     "tests.fixtures.superset",
+    "tests.fixtures.provision",
     "tests.fixtures.registry",
 ]
 

@@ -1,0 +1,272 @@
+"""A small Superset REST API client on httpx.
+
+Auth is either a username/password login (``POST /api/v1/security/login``, then a CSRF token
+from ``/api/v1/security/csrf_token/`` sent as ``X-CSRFToken`` with a ``Referer``, and the session
+cookie kept by the client) or a ready access token. Requests are retried with exponential
+backoff on 5xx answers and dropped connections; a 401 logs in again once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from supersetctl.errors import SupersetAPIError
+from supersetctl.redact import redact, register
+
+from .rison import dumps as rison
+
+log = logging.getLogger(__name__)
+
+KINDS = ("database", "dataset", "chart", "dashboard")
+_RETRY_STATUS = frozenset({500, 502, 503, 504})
+_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Either ``username`` + ``password`` or ``access_token``."""
+
+    username: str | None = None
+    password: str | None = None
+    access_token: str | None = None
+
+    def __post_init__(self) -> None:
+        register(self.password, self.access_token)
+
+
+class SupersetClient:
+    """Talks to one Superset instance. ``http`` may be any ``httpx.Client`` (tests pass one
+    built on ``httpx.MockTransport``); its ``base_url`` is set to ``url``."""
+
+    def __init__(
+        self,
+        url: str,
+        credentials: Credentials,
+        *,
+        http: httpx.Client | None = None,
+        timeout: float = 120.0,
+        retries: int = 4,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.credentials = credentials
+        self.http = http or httpx.Client(timeout=timeout)
+        self.http.base_url = httpx.URL(self.url + "/")
+        self.retries = retries
+        self.backoff = backoff
+        self._sleep = sleep
+        self._token: str | None = None
+        self._csrf: str | None = None
+        self._login_lock = threading.RLock()
+        self.requests_sent: list[tuple[str, str]] = []  # (method, path): what this client did
+
+    # ------------------------------------------------------------------ plumbing
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> SupersetClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        auth: bool = True,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """One request with retries on 5xx and transport errors; no status check."""
+        attempt = 0
+        while True:
+            headers: dict[str, str] = {"Referer": self.url + "/", "Accept": "application/json"}
+            if auth:
+                if self._token is None:
+                    with self._login_lock:  # list calls run in threads: log in once
+                        if self._token is None:
+                            self.login()
+                headers["Authorization"] = f"Bearer {self._token}"
+                if method not in ("GET", "HEAD") and self._csrf:
+                    headers["X-CSRFToken"] = self._csrf
+            try:
+                self.requests_sent.append((method, path))
+                response = self.http.request(method, path, headers=headers, **kwargs)
+            except httpx.TransportError as exc:
+                if attempt >= self.retries:
+                    raise SupersetAPIError(
+                        f"{method} {path}: cannot reach Superset at {self.url}: "
+                        f"{type(exc).__name__}",
+                        hint="is it running? check the URL in config/<env>/environment.yaml",
+                    ) from None
+                reason = type(exc).__name__
+            else:
+                if response.status_code not in _RETRY_STATUS or attempt >= self.retries:
+                    return response
+                reason = f"HTTP {response.status_code}"
+            delay = self.backoff * (2**attempt)
+            attempt += 1
+            log.info("%s %s failed (%s); retry %d in %.1fs", method, path, reason, attempt, delay)
+            self._sleep(delay)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        ok: Iterable[int] = (200, 201),
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """A checked request: a status outside ``ok`` raises :class:`SupersetAPIError`."""
+        response = self._send(method, path, **kwargs)
+        if response.status_code == 401 and self.credentials.access_token is None:
+            self._token = None  # the token expired: log in again once
+            response = self._send(method, path, **kwargs)
+        if response.status_code not in set(ok):
+            raise SupersetAPIError(
+                f"{method} {path}: HTTP {response.status_code}: {_reason(response)}",
+                status=response.status_code,
+            )
+        return response
+
+    def login(self) -> None:
+        """Get an access token (unless one was given) and a CSRF token for writes."""
+        creds = self.credentials
+        if creds.access_token:
+            self._token = creds.access_token
+        else:
+            if not creds.username or not creds.password:
+                raise SupersetAPIError(
+                    "no Superset credentials",
+                    hint="set the admin username/password variables named in config/<env>/",
+                )
+            response = self._send(
+                "POST",
+                "api/v1/security/login",
+                auth=False,
+                json={
+                    "username": creds.username,
+                    "password": creds.password,
+                    "provider": "db",
+                    "refresh": True,
+                },
+            )
+            if response.status_code != 200:
+                raise SupersetAPIError(
+                    f"login as {creds.username!r} failed: HTTP {response.status_code}: "
+                    f"{_reason(response)}",
+                    status=response.status_code,
+                    hint="check the admin username/password variables",
+                )
+            token = response.json().get("access_token")
+            if not isinstance(token, str):
+                raise SupersetAPIError("login answered without an access_token")
+            register(token)
+            self._token = token
+        self._csrf = None
+        response = self._send("GET", "api/v1/security/csrf_token/")
+        if response.status_code == 200:
+            csrf = response.json().get("result")
+            if isinstance(csrf, str):
+                register(csrf)
+                self._csrf = csrf
+        else:
+            log.info("no CSRF token (HTTP %s); writes go without one", response.status_code)
+
+    # ------------------------------------------------------------------ API
+
+    def list(
+        self,
+        kind: str,
+        columns: Iterable[str],
+        filters: Iterable[Mapping[str, Any]] = (),
+    ) -> list[dict[str, Any]]:
+        """Every ``kind`` row (``GET /api/v1/<kind>/``), all pages, only ``columns``."""
+        out: list[dict[str, Any]] = []
+        page = 0
+        while True:
+            query = {
+                "columns": list(columns),
+                "filters": [dict(f) for f in filters],
+                "order_column": "changed_on_delta_humanized",
+                "order_direction": "asc",
+                "page": page,
+                "page_size": _PAGE_SIZE,
+            }
+            body = self.request("GET", f"api/v1/{kind}/", params={"q": rison(query)}).json()
+            rows = body.get("result", [])
+            out.extend(rows)
+            if len(rows) < _PAGE_SIZE or len(out) >= int(body.get("count", 0)):
+                return out
+            page += 1
+
+    def export_assets(self) -> bytes:
+        """The whole instance as one native bundle (``GET /api/v1/assets/export/``)."""
+        return self.request("GET", "api/v1/assets/export/").content
+
+    def export(self, kind: str, ids: Iterable[int]) -> bytes:
+        """A native bundle of some assets of one kind, with what they depend on."""
+        ids = sorted(set(ids))
+        return self.request("GET", f"api/v1/{kind}/export/", params={"q": rison(ids)}).content
+
+    def import_assets(
+        self,
+        bundle: bytes,
+        *,
+        passwords: Mapping[str, str] | None = None,
+        overwrite: bool = True,
+        sparse: bool = False,
+    ) -> None:
+        """``POST /api/v1/assets/import/``: one transaction for the whole bundle.
+
+        ``passwords`` maps a bundle file path (``databases/x.yaml``) to its password.
+        """
+        data = {"overwrite": "true" if overwrite else "false"}
+        if sparse:
+            data["sparse"] = "true"
+        if passwords:
+            register(*passwords.values())
+            data["passwords"] = json.dumps(dict(passwords), sort_keys=True)
+        self.request(
+            "POST",
+            "api/v1/assets/import/",
+            data=data,
+            files={"bundle": ("bundle.zip", bundle, "application/zip")},
+        )
+
+    def get(self, kind: str, pk: int) -> dict[str, Any]:
+        result = self.request("GET", f"api/v1/{kind}/{pk}").json().get("result", {})
+        return dict(result)
+
+    def update(self, kind: str, pk: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.request("PUT", f"api/v1/{kind}/{pk}", json=dict(payload)).json())
+
+    def create(self, kind: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.request("POST", f"api/v1/{kind}/", json=dict(payload)).json())
+
+    def delete(self, kind: str, pk: int) -> None:
+        """Delete one asset; one that is already gone counts as deleted."""
+        self.request("DELETE", f"api/v1/{kind}/{pk}", ok=(200, 204, 404))
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return redact(response.text[:300].strip() or response.reason_phrase)
+    if isinstance(body, dict):
+        for key in ("message", "msg", "errors", "error"):
+            if key in body:
+                return redact(json.dumps(body[key], sort_keys=True)[:1000])
+    return redact(json.dumps(body)[:300])
