@@ -111,7 +111,8 @@ def health(
     UP, DEGRADED (/health answers but another check fails) or DOWN (/health does not answer
     OK). Login and the database queries run when the admin username and password variables
     are set (those the environment names; SUPERSET_ADMIN_USERNAME/PASSWORD with --url).
-    Exit 1 unless UP.
+    Exit 1 unless UP, or when the Slack alert could not be sent (its state is then kept, so
+    the next run tries again); the JSON output says which (state, alert_error).
 
     Example:
 
@@ -139,20 +140,27 @@ def health(
     )
     report = check_health(base, username=username, password=password, options=options)
     sent: str | None = None
+    alert_error: str | None = None
     if webhook:
         path = state_file or _default_state_file(label)
-        outcome = alert_on_change(report, state_file=path, label=label, webhook=webhook)
-        if outcome.alert:
-            sent = outcome.alert.kind
-            extra = ""
-            if outcome.alert.down_for_seconds is not None:
-                extra = f" after {format_duration(outcome.alert.down_for_seconds)}"
-            info(f"sent a Slack alert: {sent}{extra}")
+        try:
+            outcome = alert_on_change(report, state_file=path, label=label, webhook=webhook)
+        except OperationFailed as exc:  # the state file is unchanged: the next run retries
+            alert_error = str(exc)
+            info(f"error: {alert_error}")
+        else:
+            if outcome.alert:
+                sent = outcome.alert.kind
+                extra = ""
+                if outcome.alert.down_for_seconds is not None:
+                    extra = f" after {format_duration(outcome.alert.down_for_seconds)}"
+                info(f"sent a Slack alert: {sent}{extra}")
     if is_json():
-        emit_json({**report.to_dict(), "alert_sent": sent})
+        emit_json({**report.to_dict(), "alert_sent": sent, "alert_error": alert_error})
     else:
         _render_health(report, label)
-    raise typer.Exit(ExitCode.OK if report.healthy else ExitCode.FINDINGS)
+    ok = report.healthy and alert_error is None
+    raise typer.Exit(ExitCode.OK if ok else ExitCode.FINDINGS)
 
 
 def _default_state_file(label: str) -> Path:

@@ -178,8 +178,9 @@ def webhook_from_env(env: dict[str, str] | None = None) -> str:
             f"{WEBHOOK_ENV} is not set", hint="export the Slack incoming-webhook URL to alert"
         )
     register(url)
-    for part in url.rstrip("/").split("/")[3:]:
-        register(part)
+    token = url.rstrip("/").rsplit("/", 1)[-1]
+    if len(token) >= 12:  # Slack's secret is the last path segment
+        register(token)
     return url
 
 

@@ -77,3 +77,19 @@ def test_ops_library_does_not_load_the_cli_or_boto3() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_webhook_failure_is_reported_and_retried_next_run(  # type: ignore[no-untyped-def]
+    run_cli, httpserver: HTTPServer, tmp_path: Path, monkeypatch
+) -> None:
+    httpserver.expect_request("/health").respond_with_data("down", status=503)
+    httpserver.expect_oneshot_request("/hook").respond_with_data("no", status=403)
+    httpserver.expect_oneshot_request("/hook").respond_with_data("ok")
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", httpserver.url_for("/hook"))
+    args = ["--format", "json", "health", "--url", httpserver.url_for("/"), "--attempts", "1"]
+    args += ["--alert", "slack", "--state-file", str(tmp_path / "s.json")]
+    first = json.loads(run_cli(args).stdout)
+    assert first["state"] == "down"
+    assert first["alert_sent"] is None and "HTTP 403" in first["alert_error"]
+    second = json.loads(run_cli(args).stdout)
+    assert second["alert_sent"] == "down" and second["alert_error"] is None
