@@ -479,9 +479,7 @@ def apply(
                        time.monotonic() - started, tuple(p.notes))  # fmt: skip
 
 
-def apply_env(
-    paths: RepoPaths, env: str, environ: Mapping[str, str] | None = None
-) -> ApplyResult:
+def apply_env(paths: RepoPaths, env: str, environ: Mapping[str, str] | None = None) -> ApplyResult:
     """:func:`apply` for ``config/<env>/``: admin URL and passwords from the environment."""
     cfg = load_env_config(paths, env)
     return apply(
