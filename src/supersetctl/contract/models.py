@@ -131,6 +131,14 @@ class SupersetEndpoint(_Strict):
     )
     admin_username_env: EnvVarName = "SUPERSET_ADMIN_USERNAME"
     admin_password_env: EnvVarName = "SUPERSET_ADMIN_PASSWORD"
+    clusters: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "App Platform database component name -> this environment's DBaaS cluster_name. "
+            "`deploy` writes them into the spec, so no environment attaches to another's "
+            "metadata database or cache."
+        ),
+    )
 
 
 class DatabaseEndpoint(_Strict):

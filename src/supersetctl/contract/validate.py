@@ -49,6 +49,7 @@ RULES: dict[str, str] = {
     "CFG-HTTPS": "a staging or prod Superset URL is not https",
     "CFG-SEED": "seed data is enabled outside dev",
     "CFG-MASKING": "staging does not mask personal data",
+    "CFG-CLUSTERS": "an environment would attach to another environment's managed database",
     "PV-UNDECLARED-VAR": "a ${VAR} under provisioning/ is not declared for an environment",
     "ENV-TEMPLATE-MISSING": "the runtime config reads a variable the env template lacks",
     "ENV-TEMPLATE-VALUE": "the env template holds a value that is not a placeholder",
@@ -121,8 +122,8 @@ def _load(ctx: Context) -> None:
             ctx.spec = AppSpec.model_validate(doc.data)
         except ValidationError as exc:
             ctx.findings.extend(schema_findings(doc, exc, "AP-SCHEMA"))
-    # prod's config is always loaded: the spec describes the prod app
-    for env in sorted(set(ctx.envs) | {"prod"}, key=ENVIRONMENTS.index):
+    # every config is loaded: the spec describes prod, and clusters must not be shared
+    for env in ENVIRONMENTS:
         doc = _parse(ctx, ctx.paths.env_config(env))
         if doc is None:
             continue
@@ -469,6 +470,49 @@ def rule_configs(ctx: Context) -> None:
                     )
 
 
+def rule_clusters(ctx: Context) -> None:
+    """Each environment names its own DBaaS cluster for every database component of the spec."""
+    spec = ctx.spec
+    if spec is None:
+        return
+    clustered = {d.name: d.cluster_name for d in spec.databases if d.cluster_name}
+    owners: dict[str, str] = {}  # cluster -> the environment it belongs to (prod first)
+    for env in sorted(ctx.configs, key=lambda e: (e != "prod", ENVIRONMENTS.index(e))):
+        for cluster in ctx.configs[env].superset.clusters.values():
+            owners.setdefault(cluster, env)
+    for env in ctx.envs:
+        cfg, doc = ctx.configs.get(env), ctx.config_docs.get(env)
+        if cfg is None or doc is None:
+            continue
+        for component, spec_cluster in sorted(clustered.items()):
+            mine = cfg.superset.clusters.get(component)
+            where = ctx.at(doc, ("superset", "clusters", component))
+            if mine is None:
+                ctx.add(
+                    doc.path,
+                    ctx.at(doc, ("superset",)),
+                    "CFG-CLUSTERS",
+                    f"no cluster named for the spec's database '{component}'",
+                    f"add superset.clusters.{component}: <this environment's cluster>",
+                )
+            elif env == "prod" and mine != spec_cluster:
+                ctx.add(
+                    doc.path,
+                    where,
+                    "CFG-CLUSTERS",
+                    f"prod names cluster '{mine}' for '{component}', the spec '{spec_cluster}'",
+                    "the spec describes prod: make them equal",
+                )
+            elif owners.get(mine, env) != env:
+                ctx.add(
+                    doc.path,
+                    where,
+                    "CFG-CLUSTERS",
+                    f"cluster '{mine}' for '{component}' belongs to {owners[mine]} too",
+                    "give every environment its own cluster",
+                )
+
+
 def _provisioning_files(paths: RepoPaths) -> list[Path]:
     root = paths.provisioning
     if not root.is_dir():
@@ -610,6 +654,7 @@ ALL_RULES: tuple[Callable[[Context], None], ...] = (
     rule_spec_runtime,
     rule_spec_secrets,
     rule_configs,
+    rule_clusters,
     rule_provisioning_vars,
     rule_env_template,
     rule_plaintext_secrets,

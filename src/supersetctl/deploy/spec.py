@@ -3,6 +3,8 @@
 * ``name`` becomes ``config/<env>/environment.yaml``'s ``superset.app_name``;
 * the ``SUPERSET_ENV`` variable becomes the environment's name, and the PRIMARY domain the host
   of ``superset.url`` (unless that is App Platform's own ``*.ondigitalocean.app``);
+* each database component's ``cluster_name`` becomes the environment's own, from
+  ``superset.clusters``;
 * every image block must carry the manifest's digest (``bump`` put it there);
 * SECRET variables that the repo leaves unset take the app's current (encrypted) value, so a
   deploy never blanks a secret someone set in the console.
@@ -83,6 +85,10 @@ def render_spec(
     for var in spec.get("envs") or []:
         if var.get("key") == "SUPERSET_ENV":
             var["value"] = env
+    for database in spec.get("databases") or []:
+        cluster = config.superset.clusters.get(str(database.get("name")))
+        if cluster:
+            database["cluster_name"] = cluster
     host = urlsplit(config.superset.url).hostname or ""
     if host and not host.endswith(".ondigitalocean.app"):
         for domain in spec.get("domains") or []:

@@ -415,6 +415,26 @@ def test_https_seed_and_masking(repo_copy: RepoPaths) -> None:
     assert [f.line for f in masking] == [ml] and masking[0].severity is Severity.WARNING
 
 
+def test_each_environment_has_its_own_clusters(repo_copy: RepoPaths) -> None:
+    cfg = repo_copy.env_config("staging")
+    line = _edit_text(cfg, "metadata: superset-metadata-staging", "metadata: superset-metadata")
+    found = _only(validate_repo(repo_copy, ["staging"]), "CFG-CLUSTERS")
+    assert [(f.path, f.line) for f in found] == [("config/staging/environment.yaml", line)]
+    assert "belongs to prod" in found[0].message
+
+
+def test_missing_cluster_mapping_and_prod_mismatch(repo_copy: RepoPaths) -> None:
+    _edit_text(repo_copy.env_config("dev"), "    cache: superset-cache-dev\n", "")
+    pl = _edit_text(
+        repo_copy.env_config("prod"), "metadata: superset-metadata\n", "metadata: other\n"
+    )
+    found = _only(validate_repo(repo_copy, ["dev", "prod"]), "CFG-CLUSTERS")
+    assert sorted((f.path, f.line) for f in found) == [
+        ("config/dev/environment.yaml", _line_of(repo_copy.env_config("dev"), r"^superset:")),
+        ("config/prod/environment.yaml", pl),
+    ]
+
+
 # ------------------------------------------------------------------- provisioning variables
 
 
