@@ -269,3 +269,19 @@ def test_cli_deploy_and_rollback(
     assert "rolled back" in back.stdout
     bad_env = run_cli([*repo, "deploy", "--env", "qa"])
     assert bad_env.exit_code == 2
+
+
+def test_render_spec_gives_each_environment_its_own_clusters_and_name(repo_copy: RepoPaths) -> None:
+    from supersetctl.contract import load_env_config, load_manifest
+    from supersetctl.deploy.spec import render_spec
+
+    pin(repo_copy, "6.1.0-2", NEW)
+    manifest = load_manifest(repo_copy)
+    staging = render_spec(repo_copy, "staging", load_env_config(repo_copy, "staging"), manifest)
+    prod = render_spec(repo_copy, "prod", load_env_config(repo_copy, "prod"), manifest)
+    clusters = {d["name"]: d["cluster_name"] for d in staging["databases"]}
+    assert clusters == {"metadata": "superset-metadata-staging", "cache": "superset-cache-staging"}
+    assert {d["cluster_name"] for d in prod["databases"]} == {"superset-metadata", "superset-cache"}
+    assert staging["name"] == "superset-staging" and prod["name"] == "superset-prod"
+    env = {e["key"]: e.get("value") for e in staging["envs"]}
+    assert env["SUPERSET_ENV"] == "staging"
