@@ -19,7 +19,12 @@ from supersetctl.paths import ENVIRONMENTS
 def validate(
     env: Annotated[
         list[str] | None,
-        typer.Option("--env", "-e", help="Environment to check (repeatable; default: all)."),
+        typer.Option(
+            "--env",
+            "-e",
+            envvar="SUPERSETCTL_ENV",
+            help="Environment to check: dev, staging, prod, or all (repeatable; default: dev).",
+        ),
     ] = None,
     sarif: Annotated[bool, typer.Option("--sarif", help="Write SARIF 2.1.0 instead.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
@@ -27,13 +32,17 @@ def validate(
     """Check the repo against the Superset integration contract.
 
     Reports every finding as PATH:LINE:COL: RULE-ID message (how to fix). Exit 1 when there
-    is an error (or a warning with --strict), 0 when clean.
+    is an error (or a warning with --strict), 0 when clean. Staging and prod are strict: an
+    image that was never released, a database without TLS or a privileged role fail them.
 
     Example:
 
-        supersetctl validate --env prod
+        supersetctl validate                 # dev, the environment `make up` runs
+        supersetctl validate --env prod      # before a deploy
+        supersetctl validate --env all --sarif > validate.sarif
     """
-    envs = env or list(ENVIRONMENTS)
+    wanted = env or ["dev"]
+    envs = list(ENVIRONMENTS) if "all" in wanted else list(dict.fromkeys(wanted))
     for e in envs:
         if e not in ENVIRONMENTS:
             raise UsageError(f"unknown environment '{e}'", hint=f"use {', '.join(ENVIRONMENTS)}")

@@ -6,9 +6,11 @@ from supersetctl.paths import RepoPaths
 
 
 def test_validate_cli_text_and_exit_codes(run_cli, repo_copy: RepoPaths) -> None:  # type: ignore[no-untyped-def]
-    ok = run_cli(["--repo", str(repo_copy.root), "validate", "--env", "dev"])
+    ok = run_cli(["--repo", str(repo_copy.root), "validate"])  # dev by default
     assert ok.exit_code == 0, ok.stdout + ok.stderr
-    assert "0 error(s)" in ok.stderr
+    assert "0 error(s)" in ok.stderr and "in dev" in ok.stderr
+    every = run_cli(["--repo", str(repo_copy.root), "validate", "--env", "all"])
+    assert every.exit_code == 1 and "in dev, staging, prod" in every.stderr
     bad = run_cli(["--repo", str(repo_copy.root), "validate", "--env", "prod"])
     assert bad.exit_code == 1
     assert "infra/superset/manifest.json:" in bad.stdout and "MF-UNRELEASED" in bad.stdout
