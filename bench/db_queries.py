@@ -3,7 +3,7 @@
 Method: a throwaway PostgreSQL 15 cluster (the same code as `supersetctl up`, default settings
 apart from the port) in a temp folder; Odoo 17-shaped seed data (scale 100 by default: 1,000,000
 sale order lines, 200,000 invoice product lines) loaded with `supersetctl.db.seed`; the access
-model applied with `supersetctl.db.access.apply` (dev config, a scoped role for company 1).
+model applied with `supersetctl.db.access.apply` (a dev-like config, a role scoped to company 1).
 Every query runs as the Superset login role over one connection, like a chart would: first
 through the published views the dashboards use (materialized summaries where they exist),
 then the same question over the detail views, which are live joins of the raw Odoo tables
