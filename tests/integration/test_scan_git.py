@@ -86,6 +86,18 @@ def test_history_finds_a_secret_added_then_deleted(repo: Path, run_cli) -> None:
     # only the last commit: the deletion adds no secret
     last = run_cli(["--repo", str(repo), "scan", "--history", "HEAD~1..HEAD"])
     assert last.exit_code == 0
+    bad = run_cli(["--repo", str(repo), "scan", "--history", "nope..HEAD"])
+    assert bad.exit_code == 2
+
+
+def test_history_reads_quoted_file_names(repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    name = 'odd "name"\tcafé.env'
+    (repo / name).write_text(f"PGPASSWORD={secrets.token_hex(10)}\n")
+    git(repo, "add", name)
+    git(repo, "commit", "-q", "-m", "odd name")
+    result = run_cli(["--repo", str(repo), "scan", "--history"])
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{name}:1: SEC-PASSWORD")
 
 
 def test_allowlist_inline_and_stale(repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]

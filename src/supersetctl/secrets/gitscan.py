@@ -6,10 +6,12 @@ Each mode reads git through one or two ``git`` processes (``ls-files``, ``cat-fi
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import re
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -61,6 +63,43 @@ def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
             hint="run inside a git repository",
         )
     return proc.stdout
+
+
+def _git_lines(root: Path, *args: str) -> Iterator[bytes]:
+    """The output lines of a long-running git command, streamed (``git log -p``)."""
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C"}
+    with tempfile.TemporaryFile() as errors:
+        try:
+            proc = subprocess.Popen(
+                ["git", "-c", "core.quotepath=off", *args],
+                cwd=root,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=env,
+            )
+        except FileNotFoundError:
+            raise SecretsError("git is not installed", hint="install git") from None
+        assert proc.stdout is not None
+        with proc:
+            for line in proc.stdout:
+                yield line.rstrip(b"\n")
+        if proc.returncode != 0:
+            errors.seek(0)
+            message = errors.read().decode("utf-8", "replace").strip().splitlines()
+            raise SecretsError(
+                f"git {args[0]} failed: {message[-1] if message else proc.returncode}",
+                hint="check the revision range",
+            )
+
+
+def _diff_path(name: bytes) -> str:
+    """The path of a ``+++ b/path`` line; git C-quotes names with special characters."""
+    if name.endswith(b"\t"):
+        name = name[:-1]  # git ends names holding a space with a tab, for patch(1)
+    if name.startswith(b'"') and name.endswith(b'"'):
+        name = codecs.escape_decode(name[1:-1])[0]
+    text = name.decode("utf-8", "replace")
+    return text[2:] if text.startswith("b/") else ""  # "/dev/null": a deletion
 
 
 def git_root(start: Path) -> Path:
@@ -197,7 +236,6 @@ def scan_history(root: Path, rev_range: str | None = None) -> tuple[list[Detecte
         has_head = False
     if not rev_range and not has_head:
         return [], 0, 0
-    out = _git(root, *args, rev_range or "HEAD", "--")
     found: list[Detected] = []
     commit, path, hunk = "", "", None
     commits = changes = 0
@@ -209,7 +247,7 @@ def scan_history(root: Path, rev_range: str | None = None) -> tuple[list[Detecte
             found.extend(_scan_hunk(path, commit, hunk))
         hunk = None
 
-    for raw in out.split(b"\n"):
+    for raw in _git_lines(root, *args, rev_range or "HEAD", "--"):
         if raw.startswith(b"\0"):
             flush()
             commit, path, skipping = raw[1:].decode().strip(), "", False
@@ -218,8 +256,7 @@ def scan_history(root: Path, rev_range: str | None = None) -> tuple[list[Detecte
             flush()
             path, skipping = "", False
         elif raw.startswith(b"+++ ") and hunk is None:
-            name = raw[4:].decode("utf-8", "replace")
-            path = name[2:] if name.startswith("b/") else ""
+            path = _diff_path(raw[4:])
             changes += 1 if path else 0
         elif raw.startswith(b"Binary files "):
             skipping = True

@@ -6,10 +6,11 @@ import base64
 import json
 import secrets
 import string
+from pathlib import Path
 
 import pytest
 
-from supersetctl.secrets import KNOWN_DEFAULT_SECRET_KEYS, scan_text
+from supersetctl.secrets import KNOWN_DEFAULT_SECRET_KEYS, RULES, scan_text
 
 
 def _rand(n: int, alphabet: str = string.ascii_letters + string.digits) -> str:
@@ -84,6 +85,8 @@ FAILING: list[tuple[str, str, str]] = [
         "SEC-ENV-SECRET",
     ),
     ("x.py", f'AWS = "AKIA{_rand(16, string.ascii_uppercase + string.digits)}"', "SEC-AWS-KEY"),
+    ("x.env", f"STRIPE=sk_live_{_rand(24)}", "SEC-CLOUD-TOKEN"),
+    ("x.sh", f"curl --password={_rand(12)} https://api", "SEC-PASSWORD"),
 ]
 
 
@@ -156,3 +159,10 @@ def test_tuple_targets_are_not_judged_by_the_first_value() -> None:
     text = 'salt, rounds, password = b"0123456789abcdef", 4096, make()\n'
     assert rules_of(text, "a.py") == []
     assert rules_of(f'f(user="u", password="{_rand(12)}")\n', "a.py") == ["SEC-PASSWORD"]
+
+
+def test_every_rule_has_a_failing_sample_and_is_documented() -> None:
+    covered = {rule for _, _, rule in FAILING} | {"SEC-SUPERSET-DEFAULT-KEY"}
+    assert set(RULES) - covered == {"SEC-ALLOWLIST-STALE"}  # tested in test_allowlist.py
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "secrets.md").read_text()
+    assert [r for r in RULES if f"`{r}`" not in docs] == []
