@@ -273,7 +273,9 @@ class LocalStack:
 
     @property
     def venv(self) -> Path:
-        return self.root / "venv"
+        """``.local/venv``, or ``$SUPERSETCTL_RUNTIME_VENV`` (share one runtime between clones)."""
+        override = os.environ.get("SUPERSETCTL_RUNTIME_VENV")
+        return Path(override) if override else self.root / "venv"
 
     @property
     def settings(self) -> StackSettings:
@@ -375,6 +377,7 @@ class LocalStack:
             return out
 
         with self._lock():
+            self._check_running_matches()
             self._check_ports()
             cluster = self.cluster()
             progress(f"PostgreSQL on {s.host}:{s.pg_port} (data in {self.paths.rel(cluster.base)})")
@@ -423,6 +426,26 @@ class LocalStack:
             skipped=skipped,
             seconds=time.monotonic() - started,
         )
+
+    def _check_running_matches(self) -> None:
+        """A running stack keeps its ports: changing them needs a `down` first."""
+        before = self.recorded()
+        s = self.settings
+        if before is None or before == s:
+            return
+        running = LocalStack(self.paths, before)
+        if not any(c.state == "up" for c in running.status()):
+            return
+        changed = [
+            f"{name} {getattr(before, name)} -> {getattr(s, name)}"
+            for name in ("superset_port", "pg_port", "workers", "with_redis", "redis_port")
+            if getattr(before, name) != getattr(s, name)
+        ]
+        if changed:
+            raise LocalStackError(
+                f"the local stack already runs with other settings ({', '.join(changed)})",
+                hint="run `supersetctl down` first, then `up` with the new settings",
+            )
 
     def _check_ports(self) -> None:
         """Refuse early, before anything starts, when another program holds one of our ports."""
