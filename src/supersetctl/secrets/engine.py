@@ -57,21 +57,23 @@ def inline_allowed(lines: list[str], i: int) -> bool:
     return False
 
 
-def _line_hits(lines: list[str], path: str) -> Iterable[tuple[Hit, str]]:
-    ctx = make_context(path, lines)
+def _line_hits(text: str, lines: list[str], path: str) -> Iterable[tuple[Hit, str]]:
+    ctx = make_context(path, lines, text)
+    plugins = thirdparty.may_match(text)
     for i, full in enumerate(lines):
         line = full[:MAX_LINE]
         for rule in LINE_RULES:
             for hit in rule(ctx, i, line):
                 yield hit, ""
-        yield from thirdparty.scan_line(i, line)
+        if plugins:
+            yield from thirdparty.scan_line(i, line)
 
 
 def detect(text: str, path: str, *, line_offset: int = 0) -> list[Detected]:
     """Every secret in ``text`` (the content of ``path``), with its value; inline allows applied."""
     lines = text.splitlines()
     by_line: dict[int, list[tuple[Hit, str]]] = {}
-    for hit, kind in _line_hits(lines, path):
+    for hit, kind in _line_hits(text, lines, path):
         by_line.setdefault(hit.line, []).append((hit, kind))
     out: list[Detected] = []
     for i in sorted(by_line):

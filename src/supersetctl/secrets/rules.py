@@ -74,6 +74,7 @@ class Context:
     lines: Sequence[str]
     code: bool  # a programming language file: unquoted values are expressions
     example: bool  # an example template (.example, .sample, .template)
+    shapes: bool = True  # the text holds a token-shape hint: worth running _simple per line
 
 
 CODE_SUFFIXES = frozenset(
@@ -100,11 +101,12 @@ CODE_SUFFIXES = frozenset(
 EXAMPLE_MARKERS = frozenset({"example", "examples", "sample", "template", "tmpl", "dist"})
 
 
-def make_context(path: str, lines: Sequence[str]) -> Context:
+def make_context(path: str, lines: Sequence[str], text: str | None = None) -> Context:
     p = PurePosixPath(path)
     parts = p.name.lower().split(".")
     example = any(part in EXAMPLE_MARKERS for part in parts[1:]) or parts[0] in EXAMPLE_MARKERS
-    return Context(path, lines, p.suffix.lower() in CODE_SUFFIXES, example)
+    shapes = text is None or _SHAPE_HINT.search(text) is not None
+    return Context(path, lines, p.suffix.lower() in CODE_SUFFIXES, example, shapes)
 
 
 # --- names -------------------------------------------------------------------------------
@@ -188,6 +190,7 @@ _NON_VALUES = frozenset(
 )
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][A-Z_]{2,}")
 _UNQUOTED_END = re.compile(r"[\s,;\"'`]")
+_REGEX_HINT = re.compile(r"[\[(][^\])]*[\])][{*+?]|\\[dwsbDWS]|\(\?")
 _TRAILER = re.compile(r"\s*(?:(?:#|//|--|;|<!--).*)?[,;)}\]]*\s*(?:(?:#|//|<!--).*)?$")
 
 
@@ -286,6 +289,11 @@ _DEFAULT_KEY_FORMS = (
     "thisismyscretkey",  # supersetctl: allow-secret reason=public default, listed to refuse it
 )
 _DEFAULT_KEYS = re.compile("|".join(re.escape(k) for k in _DEFAULT_KEY_FORMS))
+# a cheap whole-file test: no hint, no token shape (each rule still checks every line)
+_SHAPE_HINT = re.compile(
+    r"do[por]_v1_|gh[pousr]_|github_pat_|hooks\.slack\.com|xox[abposre]-|xapp-|sb_secret_|sbp_"
+    r"|eyJ|" + _DEFAULT_KEYS.pattern
+)
 
 
 def _b64json(segment: str) -> object:
@@ -302,6 +310,8 @@ def _example_default(ctx: Context, value: str) -> bool:
 
 
 def _simple(ctx: Context, i: int, line: str) -> Iterator[Hit]:
+    if not ctx.shapes:
+        return
     for m in _DO_TOKEN.finditer(line):
         yield Hit("SEC-DO-TOKEN", i, m.start(), m.end(), m.group())
     for m in _GITHUB.finditer(line):
@@ -371,8 +381,11 @@ def _assignments(ctx: Context, i: int, line: str) -> Iterator[Hit]:
         if value.quoted:
             if value.rest.lstrip().startswith(("+", "%", "*")):
                 continue  # concatenation: built at run time
-            if line[: value.start - 1].endswith(("f", "F")) and "{" in value.text:
-                continue
+            prefix = line[m.end() : value.start - 1].lower()
+            if "f" in prefix and "{" in value.text:
+                continue  # an f-string: built at run time
+            if "r" in prefix and _REGEX_HINT.search(value.text):
+                continue  # a raw-string regex pattern
             if " " in value.text.strip() and _rule_for_name(name) == "SEC-PASSWORD":
                 continue  # prose, not a password
         else:

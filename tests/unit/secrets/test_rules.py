@@ -130,6 +130,9 @@ PASSING: list[tuple[str, str]] = [
     ("x.yaml", "sha: sha256:" + "ab" * 32),
     ("x.yaml", "password_file: /run/secrets/pg"),
     ("x.py", 'SECRET = "{x}".format(x=1)  # supersetctl: allow-secret reason=test'),
+    ("x.py", "api_key = r'([a-z]{24})'"),
+    ("x.py", "token = rf'^{prefix}_\\w+$'"),
+    ("x.txt", "# Account SID (AC" + "x" * 32 + ")"),
 ]
 
 
