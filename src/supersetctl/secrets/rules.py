@@ -205,7 +205,7 @@ class Value:
 
 def read_value(line: str, pos: int) -> Value | None:
     """The literal that starts at ``pos``: a quoted string, or a bare token."""
-    prefix = re.match(r"[bBrRuU]{0,2}(?=[\"'])", line[pos:])
+    prefix = re.match(r"[bBrRuUfF]{0,2}(?=[\"'])", line[pos:])
     if prefix:
         pos += prefix.end()
     if pos >= len(line):

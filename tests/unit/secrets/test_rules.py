@@ -76,6 +76,7 @@ FAILING: list[tuple[str, str, str]] = [
     ),
     ("x.yaml", f"password: {_rand(12)}", "SEC-PASSWORD"),
     ("x.py", f'connect(password="{_rand(12)}")', "SEC-PASSWORD"),
+    ("x.py", f'password = f"{_rand(12)}"', "SEC-PASSWORD"),
     ("x.py", f'os.environ.get("PGPASSWORD", "{_rand(12)}")', "SEC-PASSWORD"),
     ("roles.sql", f"CREATE ROLE ro LOGIN PASSWORD '{_rand(12)}';", "SEC-PASSWORD"),
     ("x.sh", f"PGPASSWORD={_rand(12)} psql -h db", "SEC-PASSWORD"),
@@ -131,6 +132,7 @@ PASSING: list[tuple[str, str]] = [
     ("x.yaml", "password_file: /run/secrets/pg"),
     ("x.py", 'SECRET = "{x}".format(x=1)  # supersetctl: allow-secret reason=test'),
     ("x.py", "api_key = r'([a-z]{24})'"),
+    ("x.py", 'password = f"tmp-{suffix}-x"'),
     ("x.py", "token = rf'^{prefix}_\\w+$'"),
     ("x.txt", "# Account SID (AC" + "x" * 32 + ")"),
 ]
