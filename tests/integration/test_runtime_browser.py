@@ -1,0 +1,81 @@
+"""The running Superset renders its login page and, after logging in, its home page in a real
+headless Chromium (Debian's ``chromium``, driven by Playwright). Screenshots go to
+``test-artifacts/`` (gitignored; CI keeps them as artifacts)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures.helpers import REPO_ROOT, need
+from tests.fixtures.superset import SupersetInfo
+
+pytestmark = pytest.mark.integration
+
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    path = _chromium()
+    need(path is not None, "chromium is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _shot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def test_login_and_home_page_render(browser: Any, superset: SupersetInfo) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(f"{superset.url}/login/", wait_until="networkidle", timeout=90_000)
+        page.wait_for_selector("input[name=username], #username", timeout=60_000)
+        login = _shot(page, "superset-login.png")
+        assert login.stat().st_size > 5_000
+
+        page.fill("input[name=username], #username", superset.admin_username)
+        page.fill("input[name=password], #password", superset.admin_password)
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/superset/welcome/**", timeout=90_000)
+        page.wait_for_load_state("networkidle", timeout=90_000)
+        page.wait_for_selector("text=Dashboards", timeout=60_000)
+        home = _shot(page, "superset-home.png")
+        assert home.stat().st_size > 5_000
+        assert "/login" not in page.url
+    finally:
+        context.close()
+    assert errors == []
