@@ -1,0 +1,76 @@
+"""The local stack's settings, status and commands without starting anything."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from supersetctl.errors import UsageError
+from supersetctl.local.stack import LocalStack, StackSettings, _shell_quote, settings_from_config
+from supersetctl.paths import RepoPaths
+
+
+def test_settings_come_from_config_dev(repo_copy: RepoPaths) -> None:
+    s = settings_from_config(repo_copy)
+    assert (s.superset_port, s.pg_port, s.odoo_database) == (8088, 54329, "odoo_dev")
+    assert s.seed is True and s.with_redis is False
+
+
+def test_flags_override_config(repo_copy: RepoPaths) -> None:
+    s = settings_from_config(
+        repo_copy, superset_port=9000, pg_port=9001, scale=5, with_redis=True, redis_port=9002
+    )
+    assert (s.superset_port, s.pg_port, s.scale, s.with_redis, s.redis_port) == (
+        9000,
+        9001,
+        5,
+        True,
+        9002,
+    )
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_only_dev_runs_locally(repo_copy: RepoPaths, env: str) -> None:
+    with pytest.raises(UsageError, match="dev environment only"):
+        settings_from_config(repo_copy, env)
+
+
+def test_status_of_a_stack_never_built(repo_copy: RepoPaths) -> None:
+    comps = LocalStack(repo_copy).status()
+    assert [(c.name, c.state) for c in comps] == [("postgres", "down"), ("superset", "down")]
+    assert comps[0].detail == "not created"
+
+
+def test_recorded_settings_win_for_down_and_status(repo_copy: RepoPaths) -> None:
+    repo_copy.local.mkdir()
+    (repo_copy.local / "stack.json").write_text(
+        json.dumps({"superset_port": 9100, "pg_port": 9101})
+    )
+    stack = LocalStack(repo_copy)
+    assert stack.settings == StackSettings(superset_port=9100, pg_port=9101)
+
+
+def test_cli_status_down_logs_reset_on_an_empty_repo(run_cli, repo_copy: RepoPaths) -> None:  # type: ignore[no-untyped-def]
+    base = ["--repo", str(repo_copy.root)]
+    r = run_cli([*base, "--format", "json", "status"])
+    assert r.exit_code == 1
+    assert {c["name"] for c in json.loads(r.stdout)["components"]} == {"postgres", "superset"}
+    r = run_cli([*base, "down"])
+    assert r.exit_code == 0 and "nothing was running" in r.stdout
+    r = run_cli([*base, "logs", "superset"])
+    assert r.exit_code == 0 and "no log yet" in r.stdout
+    r = run_cli([*base, "logs", "nope"])
+    assert r.exit_code == 2
+    r = run_cli([*base, "up", "--env", "prod"])
+    assert r.exit_code == 2 and "dev environment only" in r.stderr
+    r = run_cli([*base, "reset", "--yes"])
+    assert r.exit_code == 0
+
+
+def test_env_file_quoting() -> None:
+    assert _shell_quote("abc-DEF_1") == "abc-DEF_1"
+    assert _shell_quote("postgresql://u:p@h:1/d?sslmode=disable") == (
+        "'postgresql://u:p@h:1/d?sslmode=disable'"
+    )
+    assert _shell_quote("it's") == "'it'\\''s'"
