@@ -515,3 +515,25 @@ def test_masking_check_catches_unmasked_views(odoo: Odoo) -> None:
     with odoo.connect_as(odoo.main) as conn:
         _name, ok, detail = _masking_check(conn, d, personal)
     assert not ok and "partners.partner_name" in detail
+
+
+def test_even_the_view_owner_cannot_read_secrets_or_contact_data(odoo: Odoo) -> None:
+    owner = odoo.cfg.access.owner_role
+    closed = [
+        ("res_users", "password"), ("res_users", "login"), ("res_partner", "email"),
+        ("res_partner", "phone"), ("res_partner", "street"), ("hr_employee", "private_email"),
+        ("hr_employee", "ssnid"), ("crm_lead", "email_from"), ("ir_config_parameter", "value"),
+        ("ir_mail_server", "smtp_pass"),
+    ]  # fmt: skip
+    with odoo.superuser() as su:
+        for table, column in closed:
+            assert not _scalar(
+                su, "SELECT has_column_privilege(%s, %s, %s, 'SELECT')",
+                (owner, f"public.{table}", column),
+            ), (table, column)  # fmt: skip
+        assert _scalar(
+            su, "SELECT has_column_privilege(%s, 'public.res_partner', 'name', 'SELECT')", (owner,)
+        )
+        su.execute(f'SET ROLE "{owner}"')
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            su.execute("SELECT password FROM public.res_users")

@@ -227,21 +227,42 @@ def make_plan(
             add(Step("revoke", f"PUBLIC loses {', '.join(sorted(public))} on schema {s}",
                      f"REVOKE ALL ON SCHEMA {q(s)} FROM PUBLIC"))  # fmt: skip
 
-    # -- the owner reads exactly the Odoo tables the views need
+    # -- the owner reads exactly the Odoo columns the views need
     public_usage = "USAGE" in cur.schema_grants.get(("PUBLIC", "public"), set())
     if not cur.owner_public_usage and not public_usage:
         add(Step("grant", f"{owner} may use schema public",
                  f"GRANT USAGE ON SCHEMA public TO {q(owner)}"))  # fmt: skip
-    needed = set(d.erp_tables)
-    missing = sorted(needed - cur.owner_select)
-    if missing:
-        names = ", ".join(f"public.{q(t)}" for t in missing)
-        add(Step("grant", f"{owner} may read {len(missing)} Odoo table(s): {', '.join(missing)}",
-                 f"GRANT SELECT ON {names} TO {q(owner)}"))  # fmt: skip
+    needed = d.erp_columns
+    for table, cols in needed.items():
+        direct = cur.table_grants.get((owner, "public", table), set())
+        if "SELECT" in direct:
+            add(Step("revoke", f"{owner} reads public.{table} by column, not whole",
+                     f"REVOKE SELECT ON public.{q(table)} FROM {q(owner)}"))  # fmt: skip
+        # revoking the table-level privilege revokes its column privileges too
+        held_cols = set() if "SELECT" in direct else cur.owner_columns.get(table, set())
+        grant = sorted(cols - held_cols)
+        if grant:
+            names = ", ".join(q(c) for c in grant)
+            add(Step("grant", f"{owner} may read {len(grant)} column(s) of public.{table}",
+                     f"GRANT SELECT ({names}) ON public.{q(table)} TO {q(owner)}"))  # fmt: skip
+        extra_cols = sorted(held_cols - cols)
+        if extra_cols:
+            names = ", ".join(q(c) for c in extra_cols)
+            add(Step("revoke", f"{owner} loses {len(extra_cols)} column(s) of public.{table}",
+                     f"REVOKE SELECT ({names}) ON public.{q(table)} FROM {q(owner)}"))  # fmt: skip
+    for table, held in sorted(cur.owner_columns.items()):
+        if table not in needed:
+            names = ", ".join(q(c) for c in sorted(held))
+            add(Step("revoke", f"{owner} loses the columns of public.{table}",
+                     f"REVOKE SELECT ({names}) ON public.{q(table)} FROM {q(owner)}"))  # fmt: skip
     for (grantee, s, rel), privs in sorted(cur.table_grants.items()):
-        if grantee == owner and s == "public" and (rel not in needed or privs - {"SELECT"}):
-            add(Step("revoke", f"{owner} loses its grants on public.{rel}",
-                     f"REVOKE ALL ON public.{q(rel)} FROM {q(owner)}"))  # fmt: skip
+        if grantee != owner or s != "public":
+            continue
+        surplus = sorted(privs - {"SELECT"} if rel in needed else privs)
+        if surplus:
+            lost = ", ".join(surplus)
+            add(Step("revoke", f"{owner} loses {lost} on public.{rel}",
+                     f"REVOKE {lost} ON public.{q(rel)} FROM {q(owner)}"))  # fmt: skip
 
     # -- objects owned by the owner role: mapping table, views
     owned: list[Step] = []

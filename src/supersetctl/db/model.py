@@ -59,6 +59,15 @@ class Desired:
         return tuple(sorted({t for v in self.views for t in v.tables}))
 
     @property
+    def erp_columns(self) -> dict[str, frozenset[str]]:
+        """Odoo table -> the columns the views read: what the owner may SELECT."""
+        out: dict[str, set[str]] = {}
+        for v in self.views:
+            for table, cols in v.columns.items():
+                out.setdefault(table, set()).update(cols)
+        return {t: frozenset(c) for t, c in sorted(out.items())}
+
+    @property
     def view_names(self) -> tuple[str, ...]:
         return tuple(v.name for v in self.views)
 

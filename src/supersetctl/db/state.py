@@ -43,6 +43,7 @@ class Current:
     schema_grants: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (role, schema)
     owner_public_usage: bool = True
     owner_select: set[str] = field(default_factory=set)  # Odoo tables the owner can read
+    owner_columns: dict[str, set[str]] = field(default_factory=dict)  # direct column grants
     table_grants: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
     objects: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     scope_table: bool = False
@@ -192,6 +193,16 @@ def inspect(
             (desired.owner,),
         ):
             cur.owner_select.add(table)
+        for table, column in _rows(
+            conn,
+            "SELECT c.relname, a.attname FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "CROSS JOIN LATERAL aclexplode(a.attacl) x "
+            "WHERE n.nspname = 'public' AND a.attacl IS NOT NULL AND x.privilege_type = 'SELECT' "
+            "AND x.grantee = (SELECT oid FROM pg_roles WHERE rolname = %s)",
+            (desired.owner,),
+        ):
+            cur.owner_columns.setdefault(str(table), set()).add(str(column))
     else:
         cur.owner_public_usage = False
     # direct table grants held by our roles (or PUBLIC) anywhere

@@ -203,6 +203,7 @@ class RenderedView:
     tables: tuple[str, ...]  # Odoo tables it reads
     missing: tuple[str, ...] = ()  # Odoo tables it needs that this database lacks
     notes: tuple[str, ...] = field(default_factory=tuple)
+    columns: Mapping[str, frozenset[str]] = field(default_factory=dict)  # table -> columns read
 
     @property
     def name(self) -> str:
@@ -342,7 +343,36 @@ def render(template: ViewTemplate, catalog: Catalog, opts: RenderOptions) -> Ren
     sql = r.expand(template.body).strip()
     tables = tuple(sorted(set(_TABLE_REF.findall(sql)) | r.extra_tables))
     missing = tuple(t for t in tables if not catalog.has_table(t))
-    return RenderedView(template, sql + "\n", tables, missing, tuple(r.notes))
+    return RenderedView(template, sql + "\n", tables, missing, tuple(r.notes), columns_read(sql))
+
+
+_FROM_ALIAS = re.compile(
+    r"\b(?:FROM|JOIN)\s+public\.([a-z_][a-z0-9_]*)(?:\s+(?:AS\s+)?([a-z_][a-z0-9_]*))?", re.I
+)
+_QUALIFIED = re.compile(r"\b([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b", re.I)
+_STRING = re.compile(r"'(?:[^']|'')*'")
+_NOT_ALIAS = {"where", "on", "join", "left", "right", "inner", "cross", "full", "group",
+              "order", "limit", "union", "lateral"}  # fmt: skip
+
+
+def columns_read(sql: str) -> dict[str, frozenset[str]]:
+    """Which columns of which Odoo tables ``sql`` reads, from its ``alias.column`` references.
+
+    Every column must be qualified by its table's alias (the templates are written so); the
+    owner role gets SELECT on exactly these columns.
+    """
+    text = _STRING.sub("''", re.sub(r"--[^\n]*", "", sql))
+    aliases: dict[str, str] = {}
+    for table, alias in _FROM_ALIAS.findall(text):
+        aliases[table] = table
+        if alias and alias.lower() not in _NOT_ALIAS:
+            aliases[alias] = table
+    out: dict[str, set[str]] = {}
+    for alias, column in _QUALIFIED.findall(text):
+        table = aliases.get(alias)
+        if table is not None and alias != "public":
+            out.setdefault(table, set()).add(column)
+    return {t: frozenset(c) for t, c in sorted(out.items())}
 
 
 def render_all(

@@ -11,6 +11,7 @@ from supersetctl.db.views import (
     Catalog,
     RenderOptions,
     column_docs,
+    columns_read,
     load_templates,
     parse_template,
     render,
@@ -140,3 +141,18 @@ def test_readme_documents_every_view_and_column() -> None:
         for m in re.finditer(r"^\| `(\w+)` \| ([a-z ]+) \|", section, re.M):
             types.setdefault(name, {})[m.group(1)] = m.group(2)
     assert render_readme(templates, types) == text
+
+
+def test_columns_read_maps_aliases_to_tables() -> None:
+    sql = (
+        "SELECT p.id, p.name AS partner_name, -- the partner's name, with a quote\n"
+        "  co.code, 'x.y' AS lit\n"
+        "FROM public.res_partner p LEFT JOIN public.res_country co ON co.id = p.country_id\n"
+        "WHERE p.active AND res_country.code IS NOT NULL"
+    )
+    assert columns_read(sql) == {
+        "res_country": frozenset({"id", "code"}),
+        "res_partner": frozenset({"id", "name", "country_id", "active"}),
+    }
+    users = _by_name(17)["salespeople"]
+    assert columns_read(users)["res_users"] == {"id", "partner_id", "company_id", "active", "share"}
