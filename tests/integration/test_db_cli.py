@@ -70,3 +70,40 @@ def test_seed_plan_apply_verify_refresh_docs(
             conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
             for role in (main, scoped, owner):
                 conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_prod_gate_refuses_until_verify_passes(pg: Any, repo_copy: RepoPaths) -> None:
+    from supersetctl.db.access import apply_env
+    from supersetctl.db.seed import seed_database
+    from supersetctl.db.verify import gate_env
+    from supersetctl.errors import DatabaseError
+
+    sfx = secrets.token_hex(3)
+    db, main, owner = f"gate_{sfx}", f"ro_{sfx}", f"own_{sfx}"
+    config = repo_copy.env_config("prod")
+    text = config.read_text(encoding="utf-8")
+    edits = [
+        ("database: odoo\n", f"database: {db}\n"),
+        ("user: superset_ro", f"user: {main}"),
+        ("owner_role: analytics_owner", f"owner_role: {owner}"),
+    ]
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new)
+    config.write_text(text, encoding="utf-8")
+    env = {"ODOO_ADMIN_DATABASE_URL": pg.dsn(db), "ODOO_RO_PASSWORD": secrets.token_hex(16)}
+    with psycopg.connect(pg.conninfo("postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{db}"')
+    try:
+        seed_database(pg.conninfo(db), scale=1)
+        assert gate_env(repo_copy, "dev", env) is None  # dev: no gate, no connection
+        with pytest.raises(DatabaseError, match="db verify failed"):
+            gate_env(repo_copy, "prod", env)
+        apply_env(repo_copy, "prod", env)
+        report = gate_env(repo_copy, "prod", env)
+        assert report is not None and report.ok
+    finally:
+        with psycopg.connect(pg.conninfo("postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+            for role in (main, owner):
+                conn.execute(f'DROP ROLE IF EXISTS "{role}"')

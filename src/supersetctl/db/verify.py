@@ -18,11 +18,13 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from supersetctl import redact
+from supersetctl.contract.loader import load_env_config
 from supersetctl.contract.models import EnvConfig
 from supersetctl.errors import DatabaseError
+from supersetctl.paths import RepoPaths
 
 from .access import PRIVS, _check_database, _connect, q
-from .model import Desired, LoginRole, build_desired
+from .model import Desired, LoginRole, admin_url, build_desired, role_passwords
 from .views import read_catalog
 
 log = logging.getLogger(__name__)
@@ -466,3 +468,27 @@ def require_verified(report: VerifyReport) -> None:
     if not report.ok:
         names = "; ".join(f"{c.role or 'database'}: {c.name}" for c in report.failures[:5])
         raise DatabaseError(f"db verify failed for {report.database}: {names}")
+
+
+def verify_env(
+    paths: RepoPaths, env: str, environ: Mapping[str, str] | None = None
+) -> VerifyReport:
+    """:func:`verify` for ``config/<env>/``: admin URL and passwords from the environment."""
+    cfg = load_env_config(paths, env)
+    return verify(
+        admin_url(cfg, environ), cfg, role_passwords(cfg, environ), analytics_dir=paths.analytics
+    )
+
+
+def gate_env(
+    paths: RepoPaths, env: str, environ: Mapping[str, str] | None = None
+) -> VerifyReport | None:
+    """The provisioning gate: where ``flags.strict_read_only`` is on (prod), run
+    :func:`verify` and raise :class:`DatabaseError` unless every check passed; elsewhere
+    return None without connecting."""
+    cfg = load_env_config(paths, env)
+    if not cfg.flags.strict_read_only:
+        return None
+    report = verify_env(paths, env, environ)
+    require_verified(report)
+    return report
