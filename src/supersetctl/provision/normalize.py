@@ -178,6 +178,9 @@ def comparable(kind: str, data: dict[str, Any], chart_uuids: dict[int, str]) -> 
     out = {k: v for k, v in data.items() if k not in _MANAGED_KEYS}
     if kind == "database":
         out.pop("password", None)
+        if "allow_csv_upload" in out:  # older exports' name for the same flag
+            out.setdefault("allow_file_upload", out.pop("allow_csv_upload"))
+            out.pop("allow_csv_upload", None)
         if isinstance(out.get("sqlalchemy_uri"), str):
             out["sqlalchemy_uri"] = mask_uri_password(out["sqlalchemy_uri"])[0]
     elif kind == "dataset":
