@@ -537,3 +537,42 @@ def test_even_the_view_owner_cannot_read_secrets_or_contact_data(odoo: Odoo) -> 
         su.execute(f'SET ROLE "{owner}"')
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             su.execute("SELECT password FROM public.res_users")
+
+
+def test_changed_template_recreates_the_view_and_its_summaries(odoo: Odoo, tmp_path: Any) -> None:
+    import shutil
+
+    changed = tmp_path / "analytics"
+    shutil.copytree(ANALYTICS, changed)
+    path = changed / "views" / "110_sale_order_lines.sql"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(
+            "    sol.price_total::numeric AS amount_total  -- line total with taxes\n",
+            "    sol.price_total::numeric AS amount_total,  -- line total with taxes\n"
+            "    sol.sequence::integer AS line_sequence  -- position in the order\n",
+        ),
+        encoding="utf-8",
+    )
+    (changed / "views" / "850_stock_moves_monthly.sql").unlink()
+    try:
+        p = plan(odoo.admin, odoo.cfg, odoo.passwords, analytics_dir=changed)
+        touched = " ".join(s.summary for s in p.changes)
+        assert "create analytics_internal.sale_order_lines" in touched.replace(
+            odoo.schema, "analytics"
+        )
+        for dependent in ("sales_monthly", "sales_product_monthly"):
+            assert f"fill {odoo.schema}_internal.{dependent}" in touched
+        assert f"drop {odoo.schema}.stock_moves_monthly, no longer defined" in touched
+        assert "invoices" not in touched  # untouched views stay as they are
+        apply(odoo.admin, odoo.cfg, odoo.passwords, analytics_dir=changed)
+        with odoo.connect_as(odoo.main) as conn:
+            assert conn.execute("SELECT max(line_sequence) FROM sale_order_lines").fetchone()
+            assert conn.execute("SELECT count(*) FROM sales_monthly").fetchone()
+            with pytest.raises(psycopg.errors.UndefinedTable):
+                conn.execute("SELECT 1 FROM stock_moves_monthly")
+        assert not plan(odoo.admin, odoo.cfg, odoo.passwords, analytics_dir=changed).has_changes
+    finally:
+        apply(odoo.admin, odoo.cfg, odoo.passwords, analytics_dir=ANALYTICS)
+    report = verify(odoo.admin, odoo.cfg, odoo.passwords, analytics_dir=ANALYTICS)
+    assert report.ok, report.failures

@@ -367,6 +367,8 @@ def make_plan(
     for (grantee, s, rel), privs in sorted(cur.table_grants.items()):
         if grantee == owner:
             continue
+        if s in (schema, internal) and (s, rel) not in wanted:
+            continue  # dropped above
         if grantee == "PUBLIC":
             if (s, rel) in wanted or s in (schema, internal):
                 add(Step("revoke", f"PUBLIC loses its grants on {s}.{rel}",

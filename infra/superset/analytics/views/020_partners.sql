@@ -3,7 +3,7 @@
 -- description: Customers, vendors and contacts (res_partner) without e-mail, phone, street, zip or tax id. Partners shared by all companies have company_id NULL and are visible to every scope.
 SELECT
     p.id::integer AS partner_id,  -- Odoo partner id
-    {{mask p.name | p.id | Partner | NOT p.is_company}}::text AS partner_name,  -- name; pseudonymised for individuals where masking is on
+    {{mask p.name | p.id | Partner | NOT coalesce(p.is_company, false)}}::text AS partner_name,  -- name; pseudonymised for individuals where masking is on
     coalesce(p.is_company, false) AS is_company,  -- true for organisations, false for people
     p.parent_id::integer AS parent_id,  -- the organisation a contact belongs to
     p.commercial_partner_id::integer AS commercial_partner_id,  -- the partner invoices are made out to

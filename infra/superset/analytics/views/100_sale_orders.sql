@@ -12,7 +12,7 @@ SELECT
     so.company_id::integer AS company_id,  -- company
     cur.name::text AS currency_code,  -- currency of the amounts
     so.partner_id::integer AS customer_id,  -- customer partner id
-    {{mask cp.name | cp.id | Partner | NOT cp.is_company}}::text AS customer_name,  -- customer name; pseudonymised for individuals where masking is on
+    {{mask cp.name | cp.id | Partner | NOT coalesce(cp.is_company, false)}}::text AS customer_name,  -- customer name; pseudonymised for individuals where masking is on
     so.user_id::integer AS salesperson_id,  -- salesperson user id
     {{mask up.name | u.id | Salesperson}}::text AS salesperson_name,  -- salesperson name
     so.team_id::integer AS team_id,  -- sales team id

@@ -12,7 +12,7 @@ SELECT
     am.company_id::integer AS company_id,  -- company
     cur.name::text AS currency_code,  -- invoice currency
     am.partner_id::integer AS partner_id,  -- customer or vendor partner id
-    {{mask p.name | p.id | Partner | NOT p.is_company}}::text AS partner_name,  -- partner name; pseudonymised for individuals where masking is on
+    {{mask p.name | p.id | Partner | NOT coalesce(p.is_company, false)}}::text AS partner_name,  -- partner name; pseudonymised for individuals where masking is on
     am.invoice_user_id::integer AS salesperson_id,  -- salesperson user id
     pp.id::integer AS product_id,  -- product variant id
     {{tr product_template.name | pt}}::text AS product_name,  -- product name

@@ -8,7 +8,7 @@ SELECT
     am.company_id::integer AS company_id,  -- company
     ccur.name::text AS currency_code,  -- company currency (of the signed amounts)
     am.partner_id::integer AS partner_id,  -- customer partner id
-    {{mask p.name | p.id | Partner | NOT p.is_company}}::text AS partner_name,  -- customer name; pseudonymised for individuals where masking is on
+    {{mask p.name | p.id | Partner | NOT coalesce(p.is_company, false)}}::text AS partner_name,  -- customer name; pseudonymised for individuals where masking is on
     am.invoice_user_id::integer AS salesperson_id,  -- salesperson user id
     am.invoice_date::date AS invoice_date,  -- invoice date
     coalesce(am.invoice_date_due, am.invoice_date)::date AS due_date,  -- due date
