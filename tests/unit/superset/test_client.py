@@ -1,0 +1,183 @@
+"""The Superset client against a MockTransport standing in for the server."""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+import zipfile
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from supersetctl.errors import SupersetAPIError
+from supersetctl.redact import redact
+from supersetctl.superset import Credentials, SupersetClient, parse, read_zip, write_zip
+from supersetctl.superset.bundle import dump_native, kind_of, load_native
+from supersetctl.superset.rison import dumps as rison
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def _client(handler: Handler, creds: Credentials | None = None) -> SupersetClient:
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    return SupersetClient(
+        "http://superset.test",
+        creds or Credentials("admin", "pw-" + secrets.token_hex(8)),
+        http=http,
+        sleep=lambda _: None,
+    )
+
+
+class Server:
+    """A tiny fake: login, CSRF, and whatever ``routes`` answers."""
+
+    def __init__(self, routes: dict[str, Handler] | None = None) -> None:
+        self.token = "tok-" + secrets.token_hex(8)
+        self.csrf = "csrf-" + secrets.token_hex(8)
+        self.routes = routes or {}
+        self.seen: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        path = request.url.path
+        if path == "/api/v1/security/login":
+            return httpx.Response(200, json={"access_token": self.token})
+        if path == "/api/v1/security/csrf_token/":
+            return httpx.Response(
+                200, json={"result": self.csrf}, headers={"Set-Cookie": "session=s1; Path=/"}
+            )
+        assert request.headers["Authorization"] == f"Bearer {self.token}"
+        return self.routes[f"{request.method} {path}"](request)
+
+
+def test_login_then_csrf_cookie_and_referer_on_writes() -> None:
+    def imported(request: httpx.Request) -> httpx.Response:
+        assert request.headers["X-CSRFToken"] == server.csrf
+        assert request.headers["Referer"] == "http://superset.test/"
+        assert "session=s1" in request.headers["Cookie"]
+        body = request.read()
+        assert b'name="bundle"' in body
+        assert b'name="passwords"' in body
+        assert b'"databases/x.yaml"' in body
+        assert b'name="sparse"' in body
+        return httpx.Response(200, json={"message": "OK"})
+
+    server = Server({"POST /api/v1/assets/import/": imported})
+    client = _client(server)
+    client.import_assets(b"zip", passwords={"databases/x.yaml": "s3cret-pw"}, sparse=True)
+    login = json.loads(server.seen[0].read())
+    assert login["provider"] == "db"
+    assert login["username"] == "admin"
+    assert redact("s3cret-pw") == "***"  # the password was registered
+
+
+def test_access_token_skips_login() -> None:
+    token = "at-" + secrets.token_hex(8)
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        assert request.headers["Authorization"] == f"Bearer {token}"
+        if request.url.path == "/api/v1/security/csrf_token/":
+            return httpx.Response(200, json={"result": "c"})
+        return httpx.Response(200, json={"result": [], "count": 0})
+
+    client = _client(handler, Credentials(access_token=token))
+    assert client.list("chart", ["id"]) == []
+    assert "/api/v1/security/login" not in seen
+
+
+def test_retries_5xx_and_dropped_connections_then_succeeds() -> None:
+    calls = {"n": 0}
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise httpx.RemoteProtocolError("server disconnected", request=request)
+        if calls["n"] == 2:
+            return httpx.Response(502, text="bad gateway")
+        return httpx.Response(200, content=b"zipbytes")
+
+    server = Server({"GET /api/v1/assets/export/": flaky})
+    assert _client(server).export_assets() == b"zipbytes"
+    assert calls["n"] == 3
+
+
+def test_gives_up_after_retries_with_a_clear_error() -> None:
+    server = Server({"GET /api/v1/assets/export/": lambda r: httpx.Response(503, text="down")})
+    client = _client(server)
+    client.retries = 2
+    with pytest.raises(SupersetAPIError) as info:
+        client.export_assets()
+    assert info.value.status == 503
+    assert "api/v1/assets/export/" in str(info.value)
+
+
+def test_4xx_is_not_retried_and_reports_the_message() -> None:
+    calls = {"n": 0}
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        return httpx.Response(422, json={"message": {"bundle": ["bad file"]}})
+
+    server = Server({"POST /api/v1/assets/import/": refuse})
+    with pytest.raises(SupersetAPIError) as info:
+        _client(server).import_assets(b"zip")
+    assert calls["n"] == 1
+    assert "bad file" in str(info.value)
+
+
+def test_failed_login_names_the_user_not_the_password() -> None:
+    password = "pw-" + secrets.token_hex(8)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"message": "Not authorized"})
+
+    client = _client(handler, Credentials("admin", password))
+    with pytest.raises(SupersetAPIError) as info:
+        client.list("chart", ["id"])
+    assert "admin" in str(info.value)
+    assert password not in str(info.value)
+
+
+def test_list_pages_until_count() -> None:
+    rows = [{"id": i, "uuid": f"u{i}"} for i in range(230)]
+    pages: list[int] = []
+
+    def listing(request: httpx.Request) -> httpx.Response:
+        q = request.url.params["q"]
+        page = int(q.split("page:")[1].split(",")[0])
+        pages.append(page)
+        chunk = rows[page * 100 : (page + 1) * 100]
+        return httpx.Response(200, json={"result": chunk, "count": len(rows)})
+
+    server = Server({"GET /api/v1/chart/": listing})
+    assert len(_client(server).list("chart", ["id", "uuid"])) == 230
+    assert pages == [0, 1, 2]
+
+
+def test_delete_treats_404_as_done() -> None:
+    server = Server({"DELETE /api/v1/chart/7": lambda r: httpx.Response(404, json={})})
+    _client(server).delete("chart", 7)
+
+
+def test_rison() -> None:
+    assert rison({"a": [1, "x y", True, None]}) == "(a:!(1,'x y',!t,!n))"
+    assert rison("it's!") == "'it!'s!!'"
+    assert rison([]) == "!()"
+
+
+def test_bundle_roundtrip_strips_the_root_and_keeps_yes_a_string() -> None:
+    assets = {"charts/a.yaml": {"slice_name": "yes", "uuid": "u1", "params": {"on": "off"}}}
+    data = write_zip(assets, root="export_1")
+    assert write_zip(assets, root="export_1") == data  # deterministic
+    files = read_zip(data)
+    assert sorted(files) == ["charts/a.yaml", "metadata.yaml"]
+    assert parse(files) == {"charts/a.yaml": assets["charts/a.yaml"]}
+    assert load_native(dump_native("yes"), "x") == "yes"
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert all(n.startswith("export_1/") for n in zf.namelist())
+    assert kind_of("datasets/db/t.yaml") == "dataset"
+    assert kind_of("metadata.yaml") is None
