@@ -107,3 +107,37 @@ def test_prod_gate_refuses_until_verify_passes(pg: Any, repo_copy: RepoPaths) ->
             conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
             for role in (main, owner):
                 conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_admin_that_is_not_a_superuser(pg: Any) -> None:
+    """The usual production case: Odoo's own database user (owner, CREATEROLE) as the admin."""
+    from psycopg.conninfo import make_conninfo
+
+    from supersetctl.db.access import apply
+    from supersetctl.db.refresh import refresh
+    from supersetctl.db.seed import seed_database
+    from supersetctl.db.verify import verify
+    from tests.integration.test_db_access import ANALYTICS, make_cfg
+
+    sfx = secrets.token_hex(3)
+    db, admin_role, admin_pw = f"na_{sfx}", f"odoo_{sfx}", "pw-" + secrets.token_hex(16)
+    cfg = make_cfg(db, sfx)
+    roles = [cfg.databases["odoo"].user, *(r.name for r in cfg.access.scoped_roles)]
+    passwords = {r: "pw-" + secrets.token_hex(16) for r in roles}
+    with psycopg.connect(pg.conninfo("postgres"), autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {admin_role} LOGIN CREATEROLE PASSWORD '{admin_pw}'")
+        conn.execute(f'CREATE DATABASE "{db}" OWNER {admin_role}')
+    admin = make_conninfo(pg.conninfo(db), user=admin_role, password=admin_pw)
+    try:
+        seed_database(admin, scale=1)  # the tables belong to the admin, as Odoo's do
+        assert apply(admin, cfg, passwords, analytics_dir=ANALYTICS).changed
+        # without pg_authid, unchanged passwords are recognised by a login attempt
+        assert not apply(admin, cfg, passwords, analytics_dir=ANALYTICS).changed
+        report = verify(admin, cfg, passwords, analytics_dir=ANALYTICS)
+        assert report.ok, report.failures
+        assert refresh(admin, cfg, analytics_dir=ANALYTICS).timings
+    finally:
+        with psycopg.connect(pg.conninfo("postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+            for role in (*roles, cfg.access.owner_role, admin_role):
+                conn.execute(f'DROP ROLE IF EXISTS "{role}"')
