@@ -33,7 +33,7 @@ _URI_PASSWORD = re.compile(
     r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^\s/]+)@"
 )
 # password=... in libpq connection strings and query strings
-_KV_PASSWORD = re.compile(r"(?i)(?P<key>\b(?:password|passwd|pwd)=)(?P<pw>[^\s&;'\"]+)")
+_KV_PASSWORD = re.compile(r"(?i)(?P<key>\b(?:password|passwd|pwd)=['\"]?)(?P<pw>[^\s&;'\"]+)")
 # token shapes that are secret wherever they appear
 _TOKEN_SHAPES = re.compile(
     "|".join(
