@@ -262,6 +262,13 @@ _URI = re.compile(
     r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*)://(?P<user>[^\s:/@'\"`<>]*):"
     r"(?P<pw>[^\s/'\"`]*)@(?P<host>[^\s@/?#'\"`<>:,;()]*)"
 )
+# database schemes: their passwords may hold an unencoded "/" (web URLs are not judged so)
+_DB_URI = re.compile(
+    r"(?P<scheme>\b(?i:postgres|postgresql|pgsql|psql|cockroachdb|redshift|mysql|mariadb|mssql"
+    r"|oracle|redis|rediss|mongodb|mongodb\+srv|amqp|amqps|clickhouse|snowflake|trino|presto)"
+    r"(?:\+[A-Za-z0-9_]+)?)://(?P<user>[^\s:/@'\"`<>]*):"
+    r"(?P<pw>[^\s'\"`]*/[^\s'\"`]*)@(?P<host>[^\s@/?#'\"`<>:,;()]*)"
+)
 _PG_SCHEMES = re.compile(r"(?i)(?:postgres|postgresql|pgsql|psql|cockroachdb|redshift)(?:\+.*)?")
 _PEM = re.compile(
     r"-----BEGIN (?:(?:RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP|SSH2 ENCRYPTED) )?"
@@ -340,6 +347,12 @@ def _simple(ctx: Context, i: int, line: str) -> Iterator[Hit]:
             yield Hit("SEC-SUPERSET-DEFAULT-KEY", i, m.start(), m.end(), m.group())
 
 
+def _placeholder_then_at(pw: str) -> bool:
+    """``${PW}@host/db?x=a@b``: a placeholder password, then an "@" further on."""
+    first = pw.split("@", 1)[0]
+    return "@" in pw and first[:1] in "${<%" and first != "" and is_placeholder(first)
+
+
 def _uris(ctx: Context, i: int, line: str) -> Iterator[Hit]:
     if "://" not in line:
         return
@@ -347,7 +360,15 @@ def _uris(ctx: Context, i: int, line: str) -> Iterator[Hit]:
         pw = m["pw"]
         if not plausible_secret(pw, m["user"]) or not plausible_secret(unquote(pw), m["user"]):
             continue
-        if pw.startswith("{") or (pw.startswith("$") and is_placeholder(pw.split("@")[0])):
+        if pw.startswith("{") or _placeholder_then_at(pw):
+            continue
+        rule = "SEC-PG-URI" if _PG_SCHEMES.fullmatch(m["scheme"]) else "SEC-URI-PASSWORD"
+        yield Hit(rule, i, m.start("pw"), m.end("pw"), unquote(pw))
+    for m in _DB_URI.finditer(line):
+        pw = m["pw"]
+        if re.match(r"\d*/", pw) or not plausible_secret(pw, m["user"]):
+            continue  # host:port/path, not a password
+        if pw.startswith("{") or _placeholder_then_at(pw):
             continue
         rule = "SEC-PG-URI" if _PG_SCHEMES.fullmatch(m["scheme"]) else "SEC-URI-PASSWORD"
         yield Hit(rule, i, m.start("pw"), m.end("pw"), unquote(pw))
