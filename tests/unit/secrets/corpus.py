@@ -51,7 +51,7 @@ class Gen:
 
     def password(self) -> str:
         # at least one reserved character, so URI rules must cope with them
-        core = self.s(self.rng.randint(10, 20), ALNUM + "!@#%^&*()-_=+[]~")
+        core = self.s(self.rng.randint(10, 20), ALNUM + "!@#%^&*()-_=+[]~/?:")
         return self.rng.choice("!@#%") + core + self.rng.choice(string.digits)
 
     def jwt(self, role: str) -> str:
@@ -79,7 +79,7 @@ def _pg_value(g: Gen) -> str:
 def _pg_uri(g: Gen, pw: str) -> str:
     driver = g.rng.choice(["", "+psycopg2", "+psycopg", "+asyncpg", "+pg8000"])
     scheme = g.rng.choice(["postgresql", "postgres"])
-    enc = quote(pw, safe="") if g.rng.random() < 0.5 else pw.replace("/", "")
+    enc = quote(pw, safe="") if g.rng.random() < 0.5 else pw
     user = g.rng.choice(["superset_ro", "odoo", "postgres", "analytics"])
     host = g.rng.choice(["db.internal", "10.0.0.5", "private-db-do-user-1.db.ondigitalocean.com"])
     return f"{scheme}{driver}://{user}:{enc}@{host}:25060/odoo?sslmode=require"
