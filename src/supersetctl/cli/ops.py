@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-import httpx
 import typer
 
 from supersetctl.cli._app import app
@@ -17,12 +18,12 @@ from supersetctl.contract.loader import load_env_config
 from supersetctl.contract.models import EnvConfig
 from supersetctl.errors import ExitCode, OperationFailed, UsageError
 from supersetctl.ops import _pg, storage
-from supersetctl.ops._api import SupersetAPI
 from supersetctl.ops.alerts import alert_on_change, format_duration, webhook_from_env
-from supersetctl.ops.backup import create_backup
+from supersetctl.ops.backup import AssetExporter, create_backup
 from supersetctl.ops.health import HealthOptions, HealthReport, check_health
 from supersetctl.ops.restore import Comparison, restore_backup, verify_backup
 from supersetctl.paths import ENVIRONMENTS
+from supersetctl.provision import client_for_env
 from supersetctl.redact import register
 
 METADATA_ENV = "SUPERSET_METADATA_DB_URL"
@@ -183,18 +184,17 @@ def _metadata(var: str) -> dict[str, str]:
     return _pg.from_env(var)
 
 
-def _api(base: str | None, cfg: EnvConfig | None, client: httpx.Client) -> SupersetAPI:
-    if not base:
-        raise UsageError("no Superset URL for the asset export", hint="pass --env or --url")
-    username, password = _credentials(cfg)
-    if not (username and password):
-        raise UsageError(
-            "the asset export needs the Superset admin username and password variables",
-            hint="set them, or pass --no-assets",
-        )
-    api = SupersetAPI(client, base)
-    api.login(username, password)
-    return api
+@contextlib.contextmanager
+def _asset_exporter(env: str, base: str | None, skip: bool) -> Iterator[AssetExporter | None]:
+    """The provisioning client's asset export for ``env`` (at ``base``), logged in lazily."""
+    if skip:
+        yield None
+        return
+    client = client_for_env(state.paths(), env, url=base)
+    try:
+        yield client.export_assets
+    finally:
+        client.close()
 
 
 @backup_app.callback()
@@ -249,8 +249,7 @@ def backup(
     paths = state.paths()
     target = to or str(paths.local / "backups" / env)
     s3 = storage.s3_client() if storage.is_s3(target) else None
-    with httpx.Client(timeout=120.0) as client:
-        api = None if no_assets else _api(base, cfg, client)
+    with _asset_exporter(env, base, no_assets) as assets:
         if s3 is not None:
             with tempfile.TemporaryDirectory(prefix="supersetctl-backup-out-") as tmp:
                 result = create_backup(
@@ -258,7 +257,7 @@ def backup(
                     metadata=metadata,
                     dest_dir=Path(tmp),
                     manifest=paths.manifest,
-                    api=api,
+                    assets=assets,
                     superset_url=base,
                 )
                 location = storage.S3Location.parse(target)
@@ -271,7 +270,7 @@ def backup(
                 metadata=metadata,
                 dest_dir=Path(target),
                 manifest=paths.manifest,
-                api=api,
+                assets=assets,
                 superset_url=base,
             )
             where = str(result.path)

@@ -4,6 +4,9 @@
 Superset for its asset export (when an API session is given), copies the manifest in force,
 records the ids of dashboards, charts, datasets and users, and writes one timestamped archive
 (see :mod:`supersetctl.ops.archive`).
+
+The asset export is any callable returning Superset's bundle zip; the CLI passes the
+provisioning client's :meth:`~supersetctl.superset.client.SupersetClient.export_assets`.
 """
 
 from __future__ import annotations
@@ -35,20 +38,27 @@ from supersetctl.ops.archive import (
 
 log = logging.getLogger(__name__)
 
-AssetExporter = Callable[[SupersetAPI], bytes]
+AssetExporter = Callable[[], bytes]
 
 
-def raw_asset_export(api: SupersetAPI) -> bytes:
-    """``GET /api/v1/assets/export/``: the zip of every database, dataset, chart, dashboard."""
-    data = api.get_bytes("/api/v1/assets/export/")
+def check_asset_zip(data: bytes) -> bytes:
+    """``data`` if it is a readable zip (Superset's asset bundle), else :class:`OperationFailed`."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             bad = zf.testzip()
+            names = zf.namelist()
     except zipfile.BadZipFile:
         raise OperationFailed("the asset export is not a zip file") from None
     if bad is not None:
         raise OperationFailed(f"the asset export is corrupt at {bad}")
+    if not any(n.endswith("metadata.yaml") for n in names):
+        raise OperationFailed("the asset export has no metadata.yaml: not a Superset bundle")
     return data
+
+
+def raw_asset_export(api: SupersetAPI) -> AssetExporter:
+    """An exporter calling ``GET /api/v1/assets/export/`` on a logged-in session."""
+    return lambda: api.get_bytes("/api/v1/assets/export/")
 
 
 @dataclass(frozen=True)
@@ -71,8 +81,7 @@ def create_backup(
     metadata: Mapping[str, str],
     dest_dir: Path,
     manifest: Path | None = None,
-    api: SupersetAPI | None = None,
-    exporter: AssetExporter = raw_asset_export,
+    assets: AssetExporter | None = None,
     superset_url: str | None = None,
     now: dt.datetime | None = None,
 ) -> BackupResult:
@@ -94,9 +103,9 @@ def create_backup(
         )
         parts[DUMP] = work / DUMP
         ids = _pg.object_ids(metadata)
-        if api is not None:
-            log.info("exporting assets from %s", api.base_url)
-            (work / ASSETS).write_bytes(exporter(api))
+        if assets is not None:
+            log.info("exporting assets from %s", superset_url or "Superset")
+            (work / ASSETS).write_bytes(check_asset_zip(assets()))
             parts[ASSETS] = work / ASSETS
         if manifest is not None and manifest.is_file():
             (work / MANIFEST).write_bytes(manifest.read_bytes())

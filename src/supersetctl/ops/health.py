@@ -14,6 +14,7 @@ Checks never raise for a failing server: failures are data. Nothing here prints.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import secrets
@@ -318,7 +319,7 @@ def _database_checks(
         out.append(
             _with_retries(
                 f"database:{name}",
-                lambda db_id=db_id, name=name: _query_attempt(api, db_id, name),  # type: ignore[misc]
+                functools.partial(_query_attempt, api, db_id, name),
                 options,
                 sleep,
             )
