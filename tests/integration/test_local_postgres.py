@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from supersetctl.errors import LocalStackError
-from supersetctl.local.postgres import PostgresCluster, PostgresInfo, port_open
+from supersetctl.local.postgres import PostgresCluster, PostgresInfo, free_port, port_open
 
 pytestmark = pytest.mark.integration
 
@@ -53,13 +53,34 @@ def test_port_in_use_gives_a_clear_message(pg_cluster: PostgresCluster, tmp_path
 
 
 def test_stop_and_start_keeps_data(pg_cluster: PostgresCluster) -> None:
-    info = pg_cluster.info()
-    with psycopg.connect(info.conninfo("postgres"), autocommit=True) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS keep_me (v int)")
-        conn.execute("INSERT INTO keep_me VALUES (42)")
-    assert pg_cluster.stop() is True
-    assert not port_open(pg_cluster.port)
-    assert pg_cluster.stop() is False
-    pg_cluster.start()
-    with psycopg.connect(info.conninfo("postgres")) as conn:
-        assert conn.execute("SELECT v FROM keep_me").fetchall() == [(42,)]
+    # its own cluster: the shared one stays up for everyone else's tests
+    own = PostgresCluster(
+        pg_cluster.base.parent / "restart", port=free_port(), binaries=pg_cluster.binaries
+    )
+    try:
+        info = own.start()
+        with psycopg.connect(info.conninfo("postgres"), autocommit=True) as conn:
+            conn.execute("CREATE TABLE keep_me (v int)")
+            conn.execute("INSERT INTO keep_me VALUES (42)")
+        assert own.stop() is True
+        assert not port_open(own.port)
+        assert own.stop() is False
+        assert own.init() is False  # an existing cluster is reused, never re-initialised
+        own.start()
+        with psycopg.connect(info.conninfo("postgres")) as conn:
+            assert conn.execute("SELECT v FROM keep_me").fetchall() == [(42,)]
+    finally:
+        own.destroy()
+
+
+def test_half_finished_init_is_redone(pg_cluster: PostgresCluster) -> None:
+    base = pg_cluster.base.parent / "half"
+    (base / "data.partial").mkdir(parents=True)
+    (base / "data.partial" / "garbage").write_text("left by an interrupted initdb")
+    own = PostgresCluster(base, port=free_port(), binaries=pg_cluster.binaries)
+    try:
+        assert own.init() is True
+        assert not (base / "data.partial").exists()
+        assert (base / "data" / "PG_VERSION").is_file()
+    finally:
+        own.destroy()
