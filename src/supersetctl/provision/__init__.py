@@ -67,8 +67,17 @@ __all__ = [
 ]
 
 
+VAR_OVERRIDE_PREFIX = "SUPERSETCTL_VAR_"
+
+
 def variables_for(cfg: EnvConfig) -> Variables:
-    return Variables(cfg.variables(), frozenset(cfg.secret_names()), dict(os.environ))
+    """Non-secret values from config (``SUPERSETCTL_VAR_<NAME>`` in the environment overrides
+    ``<NAME>``, e.g. a local stack on another port); secrets from the environment."""
+    values = cfg.variables()
+    for key, value in os.environ.items():
+        if key.startswith(VAR_OVERRIDE_PREFIX) and len(key) > len(VAR_OVERRIDE_PREFIX):
+            values[key[len(VAR_OVERRIDE_PREFIX) :]] = value
+    return Variables(values, frozenset(cfg.secret_names()), dict(os.environ))
 
 
 def client_for_env(paths: RepoPaths, env: str, *, url: str | None = None) -> SupersetClient:

@@ -1,0 +1,179 @@
+"""The starter dashboards, after `supersetctl up`, render every chart with data in a real
+headless Chromium (Debian's ``chromium`` driven by Playwright). Screenshots go to
+``test-artifacts/dashboards/``.
+
+One stack for the module: a scratch copy of the repo whose ``config/dev`` names free ports, so
+``up`` seeds Odoo, applies the analytics views and provisions the starter content exactly as
+``make up`` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supersetctl.cli import main
+from supersetctl.local.postgres import find_binaries, free_port
+from supersetctl.local.stack import LocalStack
+from supersetctl.paths import RepoPaths
+from supersetctl.provision.layout import load_layout
+from tests.fixtures.helpers import REPO_ROOT, need
+from tests.fixtures.postgres import _scratch
+
+pytestmark = pytest.mark.integration
+
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "dashboards"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+STARTERS = {
+    "sales-overview": "Sales overview",
+    "invoicing-and-receivables": "Invoicing and receivables",
+    "crm-pipeline": "CRM pipeline",
+    "inventory-movements": "Inventory movements",
+}
+
+# per chart holder: title, loading spinner, error alert, "no results", and what it drew
+_STATE_JS = """() => [...document.querySelectorAll('[data-test-chart-id]')].map(h => ({
+  name: h.getAttribute('data-test-chart-name'),
+  loading: h.querySelectorAll('[data-test="loading-indicator"], .loading').length,
+  error: h.querySelectorAll('[data-test="alert"], .ant-alert-error, [role="alert"]').length,
+  noResults: /No results/i.test(h.innerText),
+  canvas: h.querySelectorAll('canvas').length,
+  rows: h.querySelectorAll('tbody tr').length,
+  text: h.innerText,
+}))"""
+
+
+@dataclass(frozen=True)
+class Stack:
+    repo: Path
+    url: str
+
+    def admin_password(self) -> str:
+        return (self.repo / ".local" / "superset" / "admin.password").read_text().strip()
+
+
+def _set_ports(repo: Path, superset_port: int, pg_port: int) -> None:
+    config = repo / "config" / "dev" / "environment.yaml"
+    text = config.read_text(encoding="utf-8")
+    text = re.sub(r"(url: http://127\.0\.0\.1):\d+", rf"\g<1>:{superset_port}", text, count=1)
+    text = re.sub(r"(\n\s+port:) \d+", rf"\g<1> {pg_port}", text, count=1)
+    config.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def stack(superset_runtime: Path) -> Iterator[Stack]:
+    try:
+        find_binaries()
+    except Exception as exc:
+        need(False, str(exc))
+    need(Path(CHROMIUM).exists(), "chromium is not installed (apt-get install chromium)")
+    scratch = _scratch("supersetctl-dashboards-")
+    repo = scratch / "repo"
+    for name in ("infra", "config", "image"):
+        shutil.copytree(REPO_ROOT / name, repo / name)
+    superset_port, pg_port = free_port(), free_port()
+    _set_ports(repo, superset_port, pg_port)
+    old = os.environ.get("SUPERSETCTL_RUNTIME_VENV")
+    os.environ["SUPERSETCTL_RUNTIME_VENV"] = str(superset_runtime)
+    try:
+        code = main(["--repo", str(repo), "up"])
+        assert code == 0, "supersetctl up failed"
+        yield Stack(repo, f"http://127.0.0.1:{superset_port}")
+    finally:
+        if old is None:
+            os.environ.pop("SUPERSETCTL_RUNTIME_VENV", None)
+        else:
+            os.environ["SUPERSETCTL_RUNTIME_VENV"] = old
+        LocalStack(RepoPaths(repo)).down()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def page(stack: Stack) -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        context = browser.new_context(viewport={"width": 1600, "height": 1400})
+        pg = context.new_page()
+        try:
+            pg.goto(f"{stack.url}/login/", wait_until="networkidle", timeout=90_000)
+            pg.fill("input[name=username], #username", "admin")
+            pg.fill("input[name=password], #password", stack.admin_password())
+            pg.keyboard.press("Enter")
+            pg.wait_for_url("**/superset/welcome/**", timeout=90_000)
+            yield pg
+        finally:
+            context.close()
+            browser.close()
+
+
+def _has_data(chart: dict[str, Any]) -> bool:
+    body = chart["text"].split("\n", 1)[1] if "\n" in chart["text"] else ""
+    return chart["rows"] > 0 or chart["canvas"] > 0 or bool(re.search(r"\d", body))
+
+
+def _settled(charts: list[dict[str, Any]], expected: int) -> bool:
+    if len(charts) < expected:
+        return False
+    return all(not c["loading"] and (c["error"] or c["noResults"] or _has_data(c)) for c in charts)
+
+
+def _chart_counts(stack: Stack) -> dict[str, int]:
+    """How many charts each starter dashboard's file places."""
+    out = {}
+    for asset in load_layout(RepoPaths(stack.repo).provisioning):
+        if asset.kind == "dashboard":
+            nodes = [n for n in asset.raw["position"].values() if isinstance(n, dict)]
+            out[str(asset.raw["slug"])] = sum(1 for n in nodes if n.get("type") == "CHART")
+    return out
+
+
+@pytest.mark.parametrize("slug", sorted(STARTERS))
+def test_starter_dashboard_renders_every_chart_with_data(
+    stack: Stack, page: Any, slug: str
+) -> None:
+    expected = _chart_counts(stack)[slug]
+    assert 4 <= expected <= 8
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{stack.url}/superset/dashboard/{slug}/", wait_until="networkidle", timeout=120_000)
+    deadline = time.monotonic() + 120
+    charts: list[dict[str, Any]] = page.evaluate(_STATE_JS)
+    while not _settled(charts, expected) and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        charts = page.evaluate(_STATE_JS)
+    page.wait_for_timeout(1000)  # let the last animation finish for the screenshot
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{slug}.png"), full_page=True)
+    (ARTIFACTS / f"{slug}.json").write_text(json.dumps(charts, indent=2))
+
+    assert page.title() and STARTERS[slug] in page.content()
+    assert len(charts) == expected
+    bad = [
+        (c["name"], c["text"][:200])
+        for c in charts
+        if c["loading"] or c["error"] or c["noResults"] or not _has_data(c)
+    ]
+    assert bad == [], f"charts without data or with errors: {bad}"
+    # native filters: date range and company
+    filters = page.content()
+    assert "Date range" in filters and "Company" in filters
+    assert not errors, errors
