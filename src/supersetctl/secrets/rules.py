@@ -243,9 +243,29 @@ def plausible_secret(value: str, name: str = "") -> bool:
     v = value.strip()
     if len(v) < 4 or is_placeholder(v) or v.lower() in _NON_VALUES:
         return False
-    if _ENV_NAME.fullmatch(v) or (name and v.lower() == name.lower()):
+    if _ENV_NAME.fullmatch(v) or (name and v.lower() == name.lower()) or _label(v):
         return False
     return bool(re.search(r"[A-Za-z0-9]", v))
+
+
+_LABEL_SHAPE = re.compile(r"[A-Za-z]+(?:[._-][A-Za-z]+)*")
+_LABEL_WORDS = frozenset({"token", "password", "passwd", "pass", "pwd", "secret", "key"})
+_PASCAL_WORD = re.compile(r"[A-Z][a-z]{2,9}")  # Marker, Default
+
+
+def _label(value: str) -> bool:
+    """A name, not a secret: ``settings.db_password``, ``NextToken``, ``aws_secret_access_key``.
+
+    Letters only (no digit), and a dotted path, one capitalised word, or an identifier of
+    several words one of which names a secret. A flat lowercase word such as
+    ``mysecretpassword`` stays a possible secret.
+    """
+    if not _LABEL_SHAPE.fullmatch(value):
+        return False
+    if "." in value or _PASCAL_WORD.fullmatch(value):
+        return True
+    words = set(name_tokens(value))
+    return len(words) > 1 and bool(words & _LABEL_WORDS)
 
 
 # --- the rules ---------------------------------------------------------------------------

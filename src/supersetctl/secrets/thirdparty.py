@@ -18,7 +18,7 @@ from supersetctl.secrets.placeholders import is_placeholder
 from supersetctl.secrets.rules import Hit
 
 log = logging.getLogger(__name__)
-_FAKE = re.compile(r"[xX]{8,}")  # a documented shape such as ACxxxxxxxx...
+_FAKE = re.compile(r"[xX]{8,}|(?i:example)")  # documented shapes: ACxxxxxxxx..., ...EXAMPLE
 
 _PLUGINS: tuple[tuple[str, str, str], ...] = (
     ("aws", "AWSKeyDetector", "SEC-AWS-KEY"),
@@ -79,6 +79,10 @@ def scan_line(i: int, line: str) -> Iterator[tuple[Hit, str]]:
             value = str(value)
             if not value or is_placeholder(value) or _FAKE.search(value):
                 continue
+            if rule == "SEC-AWS-KEY" and not (
+                re.search(r"\d", value) and re.search("[A-Z]", value)
+            ):
+                continue  # real AWS keys mix digits in; runs of capitals alone are data
             start = line.find(value)
             if start < 0:
                 continue

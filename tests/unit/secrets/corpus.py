@@ -46,6 +46,12 @@ class Gen:
     def s(self, n: int, alphabet: str = ALNUM) -> str:
         return "".join(self.rng.choice(alphabet) for _ in range(n))
 
+    def secret(self, n: int, alphabet: str = ALNUM) -> str:
+        """A generated secret: random, with at least one digit (as generators make them)."""
+        chars = list(self.s(n - 1, alphabet))
+        chars.insert(self.rng.randrange(n), self.rng.choice(string.digits))
+        return "".join(chars)
+
     def hex(self, n: int) -> str:
         return self.s(n, "0123456789abcdef")
 
@@ -162,14 +168,14 @@ def shapes(g: Gen) -> dict[str, tuple[Callable[[], str], dict[str, Render]]]:
                    "supa.json": '{{"k": "{v}"}},'}),
         ),
         "secret-key": (
-            lambda: g.s(g.rng.randint(32, 64), ALNUM + "+/"),
+            lambda: g.secret(g.rng.randint(32, 64), ALNUM + "+/"),
             token({"superset_config.py": 'SECRET_KEY = "{v}"',
                    "superset.env": "SUPERSET_SECRET_KEY={v}",
                    "Dockerfile": "ENV SUPERSET_SECRET_KEY={v}",
                    "spec.json": '{{"SUPERSET_SECRET_KEY": "{v}"}},'}),
         ),
         "odoo-password": (
-            lambda: g.s(g.rng.randint(12, 24)),
+            lambda: g.secret(g.rng.randint(12, 24)),
             token({"odoo.conf": "admin_passwd = {v}", "odoo-db.conf": "db_password = {v}",
                    "odoo.py": 'config["admin_passwd"] = "{v}"'}),
         ),
@@ -178,7 +184,7 @@ def shapes(g: Gen) -> dict[str, tuple[Callable[[], str], dict[str, Render]]]:
             {"id_key": pem, "key.pem": pem, "sa.json": pem_json},
         ),
         "password": (
-            lambda: g.s(g.rng.randint(10, 20)),
+            lambda: g.secret(g.rng.randint(10, 20)),
             token({"app.yaml": "password: {v}", "roles.sql": "CREATE ROLE ro LOGIN PASSWORD '{v}';",
                    "run.sh": "PGPASSWORD={v} psql -h db -U ro odoo",
                    "settings.py": 'DATABASES = {{"password": "{v}"}}'}),
@@ -189,7 +195,7 @@ def shapes(g: Gen) -> dict[str, tuple[Callable[[], str], dict[str, Render]]]:
                    "notes.md": "old key: {v}"}),
         ),
         "do-env": (
-            lambda: g.s(g.rng.randint(16, 40)),
+            lambda: g.secret(g.rng.randint(16, 40)),
             {
                 "do-app-spec.yaml": lambda v, _n: (
                     ["  - key: ODOO_API", "    scope: RUN_TIME", "    type: SECRET",
