@@ -24,17 +24,23 @@ def _progress() -> Iterator[Callable[[str], None]]:
     console = err_console()
     if console.is_terminal and not is_json():
         with console.status("starting") as status:
-            last: list[str] = []
+            last: list[tuple[str, float]] = []
+
+            def finish() -> None:
+                if last:
+                    message, t0 = last[0]
+                    took = time.monotonic() - t0
+                    console.print(
+                        f"  done: {message} ({took:.1f} s)", markup=False, highlight=False
+                    )
 
             def update(message: str) -> None:
-                if last:
-                    console.print(f"  done: {last[0]}", markup=False, highlight=False)
-                last[:] = [message]
-                status.update(f"{message} ({time.monotonic() - started:.0f} s)")
+                finish()
+                last[:] = [(message, time.monotonic())]
+                status.update(message)
 
             yield update
-            if last:
-                console.print(f"  done: {last[0]}", markup=False, highlight=False)
+            finish()
     else:
 
         def plain(message: str) -> None:
