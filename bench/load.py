@@ -379,18 +379,19 @@ def run_load(
 
 HEADER = (
     "| run | dashboard views | errors | requests/s | p50 ms | p95 ms | max ms "
-    "| chart data from cache | Superset CPU (cores) | load avg |\n"
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "| chart data from cache | Superset CPU (cores) | Superset CPU ms / view | load avg |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
 def _row(r: RunResult, duration: float) -> str:
     s = summary(r.times) if r.times else {"median": 0.0, "p95": 0.0, "max": 0.0}
     cached = f"{100 * r.cached / r.chart_requests:.0f}%" if r.chart_requests else "-"
+    per_view = 1000 * r.superset_cores * duration / len(r.times) if r.times else 0.0
     return (
         f"| {r.label} | {len(r.times)} | {r.errors} | {r.requests / duration:.1f} | "
         f"{s['median'] * 1000:.0f} | {s['p95'] * 1000:.0f} | {s['max'] * 1000:.0f} | {cached} | "
-        f"{r.superset_cores:.2f} | {r.loadavg:.1f} |"
+        f"{r.superset_cores:.2f} | {per_view:.0f} | {r.loadavg:.1f} |"
     )
 
 
