@@ -1,0 +1,325 @@
+"""supersetctl apply vs preset-cli `sync native --overwrite`, side by side on one Superset.
+
+    python bench/provision.py [--preset-cli PATH] [--repeat 3] [--keep]
+
+Boots its own PostgreSQL (data + metadata) and Superset 6.1.0 (2 gunicorn workers, the runtime
+of image/requirements.txt, as `supersetctl up`), generates 1 database / 30 datasets / 300
+charts / 30 dashboards twice (one set per tool: own uuids, database name and slugs, same
+tables), and times each tool's CLI end to end (process start to exit): cold apply (its assets
+absent), re-apply with nothing changed, apply after one chart's title changed, and
+`supersetctl plan`. preset-cli runs from its own venv (default /tmp/preset-cli-venv, created
+with `pip install "preset-cli>=0.3,<0.4"` when missing), never the project's. Writes
+docs/benchmarks/provision.md.
+"""
+
+# ruff: noqa: E402
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# bench/ itself must not shadow the standard library (bench/secrets.py)
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+import argparse
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+
+import psycopg
+from bench._common import machine, write_section
+from bench.provision_data import generate, uid
+
+from supersetctl.local.postgres import PostgresCluster, find_binaries, free_port
+from supersetctl.local.superset import provision_superset
+from supersetctl.superset import Credentials, SupersetClient
+from supersetctl.superset.bundle import dump_native, load_native
+
+SUPERSETCTL = ROOT / ".venv" / "bin" / "supersetctl"
+NS_OURS = "0a3e1c52-6f0e-4b7e-9d51-4c8a3b2f1e01"
+NS_PRESET = "0a3e1c52-6f0e-4b7e-9d51-4c8a3b2f1e02"
+DATASETS, CHARTS, DASHBOARDS = 30, 300, 30
+
+
+def runtime_venv() -> Path:
+    from supersetctl.local.superset import requirements_digest
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    digest = requirements_digest(ROOT / "image" / "requirements.txt")[:12]
+    return cache / "supersetctl" / f"runtime-{digest}"
+
+
+def ensure_preset_cli(venv: Path) -> Path:
+    exe = venv / "bin" / "superset-cli"
+    if not exe.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", "preset-cli>=0.3,<0.4"], check=True
+        )
+    return exe
+
+
+def preset_version(exe: Path) -> str:
+    out = subprocess.run(
+        [str(exe.parent / "pip"), "show", "preset-cli"], capture_output=True, text=True
+    ).stdout
+    return next(
+        (ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Version")), "?"
+    )
+
+
+def make_tables(info: object, password: str) -> None:
+    conninfo = info.conninfo  # type: ignore[attr-defined]
+    with psycopg.connect(conninfo("postgres"), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE bench")
+        conn.execute(
+            psycopg.sql.SQL("CREATE ROLE bench_ro LOGIN PASSWORD {}").format(
+                psycopg.sql.Literal(password)
+            )
+        )
+    with psycopg.connect(conninfo("bench"), autocommit=True) as conn:
+        for i in range(1, DATASETS + 1):
+            conn.execute(
+                f"CREATE TABLE b{i} (id int, name text, ts timestamp, amount numeric);"
+                f"INSERT INTO b{i} SELECT g, 'n' || (g % 9), now() - g * interval '1 day', g "
+                f"FROM generate_series(1, 100) g; GRANT SELECT ON b{i} TO bench_ro;"
+            )
+
+
+def ours_repo(root: Path, url: str, port: int) -> Path:
+    cfg = root / "config" / "dev"
+    cfg.mkdir(parents=True)
+    (cfg / "environment.yaml").write_text(
+        f"""api_version: supersetctl/v1
+environment: dev
+superset: {{url: "{url}", app_name: superset-dev}}
+databases:
+  bench: {{host: 127.0.0.1, port: {port}, database: bench, user: bench_ro, sslmode: disable,
+          password_env: BENCH_DB_PASSWORD, primary: true}}
+flags: {{seed_data: false, masking: false, strict_read_only: false}}
+""",
+        encoding="utf-8",
+    )
+    (root / "infra" / "superset").mkdir(parents=True)
+    prov = root / "infra" / "superset" / "provisioning"
+    generate(
+        prov,
+        datasets=DATASETS,
+        charts=CHARTS,
+        dashboards=DASHBOARDS,
+        ns=NS_OURS,
+        db_name="bench_sctl",
+        prefix="sctl-",
+    )
+    return prov / "dashboards" / "dash-1" / "charts" / "chart-1.yaml"
+
+
+def preset_dir(root: Path, port: int) -> Path:
+    """The same kind of assets in the layout preset-cli reads (folders per type)."""
+    src = root / "src"
+    uri = f"postgresql://bench_ro:XXXXXXXXXX@127.0.0.1:{port}/bench"
+    generate(
+        src,
+        datasets=DATASETS,
+        charts=CHARTS,
+        dashboards=DASHBOARDS,
+        uri=uri,
+        ns=NS_PRESET,
+        db_name="bench_preset",
+        prefix="preset-",
+    )
+    out = root / "native"
+    for f in sorted(src.rglob("*.yaml")):
+        rel = f.relative_to(src).parts
+        if rel[0] == "databases":
+            dest = out / "databases" / rel[-1]
+        elif rel[0] == "datasources":
+            dest = out / "datasets" / rel[1] / rel[-1]
+        elif rel[-2] == "charts":
+            dest = out / "charts" / rel[-1]
+        else:
+            dest = out / "dashboards" / f"{rel[1]}.yaml"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, dest)
+    return out
+
+
+def retitle(path: Path, title: str) -> None:
+    data = load_native(path.read_text(), str(path))
+    data["slice_name"] = title
+    path.write_text(dump_native(data))
+
+
+def delete_set(client: SupersetClient, ns: str) -> None:
+    """Remove one tool's assets (for a cold run)."""
+    wanted = {uid("db", ns)} | {uid(f"ds{i}", ns) for i in range(1, DATASETS + 1)}
+    wanted |= {uid(f"chart{i}", ns) for i in range(1, CHARTS + 1)}
+    wanted |= {uid(f"dash{i}", ns) for i in range(1, DASHBOARDS + 1)}
+    for kind in ("dashboard", "chart", "dataset", "database"):
+        ids = [r["id"] for r in client.list(kind, ["id", "uuid"]) if r["uuid"] in wanted]
+        for i in range(0, len(ids), 100):
+            if kind == "database":
+                for pk in ids[i : i + 100]:
+                    client.delete(kind, pk)
+            else:
+                from supersetctl.superset.rison import dumps
+
+                client.request("DELETE", f"api/v1/{kind}/", params={"q": dumps(ids[i : i + 100])})
+
+
+def timed(cmd: list[str], env: dict[str, str], expect: set[int]) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode not in expect:
+        raise SystemExit(
+            f"{cmd[0]} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+        )
+    return elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--preset-cli", type=Path, default=Path("/tmp/preset-cli-venv"))
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cold-repeat", type=int, default=2)
+    args = ap.parse_args()
+
+    preset = ensure_preset_cli(args.preset_cli)
+    scratch = Path(tempfile.mkdtemp(prefix="supersetctl-bench-"))
+    scratch.chmod(0o755)
+    cluster = PostgresCluster(scratch / "pg", port=free_port(), binaries=find_binaries())
+    server = None
+    try:
+        info = cluster.start()
+        print("booting Superset (about 2 minutes)...", flush=True)
+        server = provision_superset(
+            venv=runtime_venv(),
+            requirements=ROOT / "image" / "requirements.txt",
+            config_path=ROOT / "image" / "superset_config.py",
+            state=scratch / "superset",
+            cluster=cluster,
+            port=free_port(),
+            workers=2,
+        )
+        url, admin, admin_pw = server.s.url, server.s.admin_username, server.admin_password()
+        db_pw = "bench_" + secrets.token_hex(12)
+        make_tables(info, db_pw)
+
+        ours = scratch / "ours"
+        chart_file = ours_repo(ours, url, info.port)
+        native = preset_dir(scratch / "preset", info.port)
+        env = {
+            **os.environ,
+            "SUPERSET_ADMIN_USERNAME": admin,
+            "SUPERSET_ADMIN_PASSWORD": admin_pw,
+            "BENCH_DB_PASSWORD": db_pw,
+        }
+        sctl_apply = [str(SUPERSETCTL), "--repo", str(ours), "apply", "--env", "dev"]
+        sctl_plan = [str(SUPERSETCTL), "--repo", str(ours), "plan", "--env", "dev"]
+        preset_sync = [
+            str(preset),
+            url,
+            "-u",
+            admin,
+            "-p",
+            admin_pw,
+            "sync",
+            "native",
+            str(native),
+            "--overwrite",
+            "--db-password",
+            f"{uid('db', NS_PRESET)}={db_pw}",
+        ]
+        client = SupersetClient(url, Credentials(admin, admin_pw))
+        results: dict[str, dict[str, list[float]]] = {"supersetctl": {}, "preset-cli": {}}
+
+        def record(tool: str, scenario: str, seconds: float) -> None:
+            results[tool].setdefault(scenario, []).append(seconds)
+            print(f"  {tool:12s} {scenario:12s} {seconds:6.2f} s", flush=True)
+
+        preset_chart = native / "charts" / "chart-1.yaml"
+        for r in range(args.cold_repeat):
+            delete_set(client, NS_OURS)
+            shutil.rmtree(ours / ".local", ignore_errors=True)
+            record("supersetctl", "cold", timed(sctl_apply, env, {0}))
+            delete_set(client, NS_PRESET)
+            record("preset-cli", "cold", timed(preset_sync, env, {0}))
+            del r
+        for _ in range(args.repeat):
+            record("supersetctl", "no-change", timed(sctl_apply, env, {0}))
+            record("preset-cli", "no-change", timed(preset_sync, env, {0}))
+        for i in range(args.repeat):
+            title = f"Chart 1 (edit {i})"
+            retitle(chart_file, title)
+            retitle(preset_chart, title)
+            record("supersetctl", "one-change", timed(sctl_apply, env, {0}))
+            record("preset-cli", "one-change", timed(preset_sync, env, {0}))
+        timed(sctl_apply, env, {0})  # the cache learns the last change
+        for _ in range(args.repeat):
+            record("supersetctl", "plan", timed(sctl_plan, env, {0}))
+        startup = [timed([str(SUPERSETCTL), "--version"], env, {0}) for _ in range(3)]
+
+        lines = [
+            "# Provisioning: supersetctl apply vs preset-cli sync native",
+            "",
+            f"Machine: {machine()}. Superset 6.1.0 (image/requirements.txt), 2 gunicorn workers, "
+            "PostgreSQL 15 metadata, all on 127.0.0.1. "
+            f"preset-cli {preset_version(preset)} in its own venv.",
+            "",
+            f"Method: `python bench/provision.py` generates {DATASETS} datasets, {CHARTS} charts "
+            f"(tables) and {DASHBOARDS} dashboards (10 charts and a native filter each) on one "
+            "PostgreSQL database, once per tool (own uuids, database name and slugs; same "
+            "tables), and times each CLI end to end, process start to exit, alternating the "
+            "tools: `supersetctl apply --env dev` vs `superset-cli URL sync native DIR "
+            "--overwrite --db-password UUID=PW`. *cold*: the tool's assets deleted first; "
+            "*no-change*: run again; *one-change*: one chart title edited in both folders "
+            "first; *plan*: `supersetctl plan` with nothing to do (preset-cli has no plan). "
+            f"Medians of {args.repeat} runs ({args.cold_repeat} for cold); the machine is shared, "
+            "so single runs vary.",
+            "",
+            "| scenario | supersetctl (s) | preset-cli (s) | speed-up | target |",
+            "|---|---|---|---|---|",
+        ]
+        targets = {"cold": "no slower", "no-change": ">= 10x", "one-change": ">= 5x", "plan": "-"}
+        for scenario in ("cold", "no-change", "one-change", "plan"):
+            ours_s = statistics.median(results["supersetctl"][scenario])
+            theirs = results["preset-cli"].get(scenario)
+            if theirs:
+                t = statistics.median(theirs)
+                lines.append(
+                    f"| {scenario} | {ours_s:.2f} | {t:.2f} | {t / ours_s:.1f}x | "
+                    f"{targets[scenario]} |"
+                )
+            else:
+                lines.append(f"| {scenario} | {ours_s:.2f} | n/a | - | {targets[scenario]} |")
+        lines += [
+            "",
+            f"`supersetctl --version` alone (interpreter and CLI start-up) takes "
+            f"{statistics.median(startup):.2f} s of each supersetctl figure.",
+            "",
+            "All samples (s): "
+            + "; ".join(
+                f"{tool} {sc}: {', '.join(f'{x:.2f}' for x in xs)}"
+                for tool, per in results.items()
+                for sc, xs in per.items()
+            ),
+        ]
+        path = write_section("provision", "\n".join(lines))
+        print("\n".join(lines))
+        print(f"wrote {path}")
+        client.close()
+    finally:
+        if server is not None:
+            server.stop()
+        cluster.destroy()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
