@@ -204,8 +204,9 @@ This repo ({repo_ours["files"]} tracked files, {history["commits"]} commits):
 |---|---|---|---|---|
 {repo_rows}
 
-detect-secrets' findings on this repo, by type: {_types(theirs_types)}. None is a real secret:
-this repo builds its fake secrets at run time.
+detect-secrets' findings on this repo, by type: {_types(theirs_types)}. Reviewed by
+hand when this section was first written: test fakes built at run time, environment variable
+names, hashes and regex patterns; no real secret.
 """  # noqa: E501
     path = write_section("secrets", md)
     print(md)
