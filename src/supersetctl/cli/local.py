@@ -99,7 +99,7 @@ def up(
         typer.Option("--scale", min=1, max=1000, help="Seed data size (1: ~2k order lines)."),
     ] = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", min=1, max=16, help="gunicorn workers (default 2).")
+        int | None, typer.Option("--workers", min=1, max=16, help="gunicorn workers (default 1).")
     ] = None,
     with_redis: Annotated[
         bool, typer.Option("--with-redis", help="Also run Redis (cache, results) like prod.")

@@ -76,7 +76,7 @@ class StackSettings:
     odoo_database: str = "odoo_dev"
     seed: bool = True
     scale: int = 1
-    workers: int = 2
+    workers: int = 1  # one process boots twice as fast on 2 cores; threads serve one user
     with_redis: bool = False
     redis_port: int = DEFAULT_REDIS_PORT
 

@@ -255,7 +255,8 @@ class SupersetSettings:
     host: str = "127.0.0.1"
     port: int = 8088
     env_name: str = "dev"
-    workers: int = 2
+    workers: int = 1
+    threads: int = 8
     admin_username: str = "admin"
     redis_url: str | None = None
 
@@ -477,7 +478,10 @@ class SupersetServer:
                 f"port {self.s.port} on {self.s.host} is already in use by another program",
                 hint="stop it, or pick another port (`supersetctl up --port N`)",
             )
-        progress(f"starting Superset (gunicorn, {self.s.workers} workers) on {self.s.url}")
+        progress(
+            f"starting Superset (gunicorn, {self.s.workers} worker(s) x {self.s.threads} threads) "
+            f"on {self.s.url}"
+        )
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         argv = [
             self._bin("gunicorn"),
@@ -486,7 +490,7 @@ class SupersetServer:
             "--worker-class",
             "gthread",
             "--threads",
-            "4",
+            str(self.s.threads),
             "--timeout",
             "120",
             "--bind",
@@ -573,7 +577,7 @@ def provision_superset(
     host: str = "127.0.0.1",
     port: int,
     env_name: str = "dev",
-    workers: int = 2,
+    workers: int = 1,
     admin_username: str = "admin",
     redis_url: str | None = None,
     progress: Progress = _quiet,
