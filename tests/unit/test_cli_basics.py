@@ -69,3 +69,15 @@ def test_every_command_has_help_with_an_example(run_cli) -> None:  # type: ignor
 
     walk(group, [])
     assert missing == [], f"commands without an Example in --help: {missing}"
+
+
+def test_secrets_from_the_environment_are_masked_in_errors(run_cli, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import secrets as pysecrets
+
+    value = "pw" + pysecrets.token_hex(12)
+    monkeypatch.setenv("ODOO_RO_PASSWORD", value)
+    # an unknown environment named after the secret: the error echoes it, redacted
+    result = run_cli(["--repo", str(tmp_path), "validate", "--env", value])
+    assert result.exit_code == 2
+    assert value not in result.stderr + result.stdout
+    assert "***" in result.stderr

@@ -16,7 +16,7 @@ import typer
 from supersetctl import __version__
 from supersetctl.cli._output import Format, State, err_console, state
 from supersetctl.errors import ExitCode, SupersetctlError
-from supersetctl.redact import RedactingFilter, redact
+from supersetctl.redact import RedactingFilter, redact, register_env
 
 app = typer.Typer(
     name="supersetctl",
@@ -73,6 +73,8 @@ def _root(
 ) -> None:
     state.format = fmt
     state.repo = repo
+    # every secret-named variable of the environment is masked in all output from here on
+    register_env()
     level = logging.WARNING - 10 * min(verbose, 2)
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
