@@ -97,6 +97,12 @@ def apply(
         int, typer.Option("--chunk-size", min=1, help="Assets per import request.")
     ] = DEFAULT_CHUNK,
     refresh: RefreshOpt = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Send every asset, changed or not (after rotating a password)."
+        ),
+    ] = False,
 ) -> None:
     """Make the live Superset match the provisioning files.
 
@@ -115,7 +121,7 @@ def apply(
     desired = load_desired(paths, env)
     with client_for_env(paths, env, url=url) as client:
         _, live, result_plan = prepare(
-            paths, env, client, prune=prune, refresh=refresh, desired=desired
+            paths, env, client, prune=prune, refresh=refresh, force=force, desired=desired
         )
         risky = env != "dev" or any(c.action == "delete" for c in result_plan.pending)
         if result_plan.changed and risky and not yes:

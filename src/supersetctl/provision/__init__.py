@@ -126,6 +126,7 @@ def prepare(
     *,
     prune: bool = False,
     refresh: bool = False,
+    force: bool = False,
     desired: list[Desired] | None = None,
 ) -> tuple[list[Desired], LiveState, Plan]:
     """Files, live state and the plan between them (read requests only).
@@ -135,7 +136,7 @@ def prepare(
     desired = desired if desired is not None else load_desired(paths, env)
     live = list_live(client)
     cache = None if refresh else cache_for(paths, env, client)
-    plan = make_plan(desired, live, prune=prune, client=client, cache=cache)
+    plan = make_plan(desired, live, prune=prune, client=client, cache=cache, force=force)
     if cache is not None:
         cache.save()
     return desired, live, plan
@@ -161,10 +162,12 @@ def apply_env(
     *,
     prune: bool = False,
     refresh: bool = False,
+    force: bool = False,
     chunk_size: int = DEFAULT_CHUNK,
 ) -> ApplyResult:
-    """Make the instance match the files: only changed assets are sent; nothing when none."""
-    desired, live, plan = prepare(paths, env, client, prune=prune, refresh=refresh)
+    """Make the instance match the files: only changed assets are sent; nothing when none
+    (``force``: send every asset, e.g. after rotating a database password)."""
+    desired, live, plan = prepare(paths, env, client, prune=prune, refresh=refresh, force=force)
     return apply_plan(plan, desired, client, live, chunk_size=chunk_size)
 
 

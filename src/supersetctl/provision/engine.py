@@ -182,8 +182,10 @@ def make_plan(
     unmanaged: bool = False,
     client: SupersetClient | None = None,
     cache: VerifiedCache | None = None,
+    force: bool = False,
 ) -> Plan:
-    """Compare files and live state.
+    """Compare files and live state (``force``: every existing asset counts as changed, so
+    apply sends everything, database passwords included).
 
     Content is fetched (with ``client``) only for assets the ``cache`` cannot vouch for.
     ``prune`` lists managed live assets that have no file as ``delete``; ``unmanaged`` lists
@@ -220,6 +222,8 @@ def make_plan(
             diffs = [FieldDiff("(content)", None, "not readable from the export")]
         if current.managed is False:
             diffs.append(FieldDiff("is_managed_externally", False, True))
+        if force and not diffs:
+            diffs.append(FieldDiff("(forced)", None, "sent again"))
         action: Action = "update" if diffs else "unchanged"
         if cache is not None:
             if diffs:

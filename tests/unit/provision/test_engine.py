@@ -313,3 +313,52 @@ def test_slugify() -> None:
 def test_asset_bundle_path_is_by_uuid() -> None:
     a = AssetFile("chart", "x/y.yaml", {"uuid": CH_UUID, "slice_name": "c"})
     assert a.bundle_path == f"charts/{CH_UUID}.yaml"
+
+
+def test_a_failed_chunk_is_retried_one_by_one_and_names_the_file(tmp_path: Path) -> None:
+    import httpx
+
+    from supersetctl.provision.engine import apply_plan
+    from supersetctl.superset import Credentials, SupersetClient, parse, read_zip
+
+    _layout(tmp_path)
+    desired = resolve(load_layout(tmp_path), _vars(ODOO_RO_PASSWORD="pw-" + secrets.token_hex(4)))
+    sent: list[list[str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/api/v1/security/login":
+            return httpx.Response(200, json={"access_token": "t"})
+        if path == "/api/v1/security/csrf_token/":
+            return httpx.Response(200, json={"result": "c"})
+        body = request.read()
+        bundle = body[body.index(b"PK\x03\x04") : body.rindex(b"PK\x05\x06") + 22]
+        names = [
+            d.get("slice_name") or d.get("table_name") or d.get("database_name") or ""
+            for d in parse(read_zip(bundle)).values()
+        ]
+        sent.append(names)
+        if "Revenue" in names:
+            return httpx.Response(422, json={"message": "Error importing chart"})
+        return httpx.Response(200, json={"message": "OK"})
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    client = SupersetClient("http://s.test", Credentials(access_token="tok"), http=http)
+    plan = make_plan(desired, LiveState())
+    with pytest.raises(Exception) as info:
+        apply_plan(plan, desired, client, LiveState())
+    assert "dashboards/sales/charts/revenue.yaml" in str(info.value)
+    assert "Error importing chart" in str(info.value)
+    assert len(sent[0]) == 4  # one chunk first, then one by one until the culprit
+    assert sent[1:] == [["odoo"], ["sale_orders"], ["Revenue"]]
+
+
+def test_force_sends_unchanged_assets_too(tmp_path: Path) -> None:
+    _layout(tmp_path)
+    desired = resolve(load_layout(tmp_path), _vars(ODOO_RO_PASSWORD="pw-" + secrets.token_hex(4)))
+    live = LiveState()
+    for pk, d in enumerate(desired, 1):
+        live.assets[d.uuid] = _live_from(d.data, d.kind, d.uuid, pk)
+    assert not make_plan(desired, live).changed
+    forced = make_plan(desired, live, force=True)
+    assert [c.action for c in forced.changes] == ["update"] * 4
