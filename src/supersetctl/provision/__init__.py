@@ -39,7 +39,7 @@ from .engine import (
 )
 from .export import ExportResult, items_for_dashboards, items_from_contents, write_layout
 from .layout import AssetFile, load_layout
-from .live import LiveState, list_live, read_live
+from .live import LiveState, fingerprint, from_cache, list_live, read_live
 from .variables import Variables
 
 log = logging.getLogger(__name__)
@@ -134,11 +134,28 @@ def prepare(
     Unless ``refresh``, assets seen unchanged before (same file, same live ``changed_on``) are
     not exported again."""
     desired = desired if desired is not None else load_desired(paths, env)
-    live = list_live(client)
     cache = None if refresh else cache_for(paths, env, client)
-    plan = make_plan(desired, live, prune=prune, client=client, cache=cache, force=force)
-    if cache is not None:
-        cache.save()
+    if cache is None or prune or force:
+        live = list_live(client)
+        plan = make_plan(desired, live, prune=prune, client=client, cache=cache, force=force)
+        if cache is not None:
+            cache.set_fingerprint(None)
+            cache.save()
+        return desired, live, plan
+    # taken before anything else is read: a change made meanwhile shows up next time
+    seen = fingerprint(client)
+    if seen == cache.fingerprint and all(d.uuid in cache.entries for d in desired):
+        # nothing changed live since every asset was last verified: only files may differ
+        live = from_cache(cache.entries)
+        log.debug("live instance unchanged since the last full comparison")
+    else:
+        live = list_live(client)
+    plan = make_plan(desired, live, client=client, cache=cache)
+    # every entry was confirmed against what was read after `seen` was taken (or nothing
+    # changed since): `seen` vouches for them next time
+    everything_verified = all(d.uuid in cache.entries for d in desired)
+    cache.set_fingerprint(seen if everything_verified else None)
+    cache.save()
     return desired, live, plan
 
 

@@ -226,10 +226,12 @@ def make_plan(
             diffs.append(FieldDiff("(forced)", None, "sent again"))
         action: Action = "update" if diffs else "unchanged"
         if cache is not None:
-            if diffs:
+            entry = cache.entries.get(d.uuid)
+            if diffs and not (entry and entry[0] == current.changed_on and not force):
+                # an entry still true of the live asset (only the file moved on) is kept
                 cache.forget(d.uuid)
-            else:
-                cache.remember(d.uuid, current.changed_on, keys[d.uuid])
+            elif not diffs:
+                cache.remember(d.uuid, current.changed_on, keys[d.uuid], d.kind, current.id)
         changes.append(Change(action, d.kind, d.uuid, d.asset.name, d.asset.rel, current.id, diffs))
     if prune or unmanaged:
         extras = [a for a in live.assets.values() if a.uuid not in wanted]

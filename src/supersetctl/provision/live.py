@@ -74,6 +74,21 @@ def list_live(client: SupersetClient) -> LiveState:
     return state
 
 
+def fingerprint(client: SupersetClient) -> dict[str, list[Any]]:
+    """Per kind: how many assets and the newest change time (four small requests)."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pairs = list(pool.map(lambda kind: (kind, list(client.newest(kind))), KIND_ORDER))
+    return dict(pairs)
+
+
+def from_cache(entries: dict[str, list[Any]]) -> LiveState:
+    """The live state the cache vouches for (ids and change times, no content)."""
+    state = LiveState()
+    for uuid, (changed_on, _key, kind, pk) in entries.items():
+        state.assets[uuid] = LiveAsset(str(kind), int(pk), uuid, uuid, None, str(changed_on))
+    return state
+
+
 def fetch_content(client: SupersetClient, state: LiveState, uuids: Iterable[str]) -> None:
     """Fill ``data`` of the named assets from exports (one per kind, or one for everything)."""
     wanted = [state.assets[u] for u in uuids if u in state.assets and state.assets[u].data is None]

@@ -236,6 +236,24 @@ class SupersetClient:
                 unique.append(row)
         return unique
 
+    def newest(self, kind: str) -> tuple[int, str]:
+        """How many ``kind`` assets there are and the newest ``changed_on`` (one small request)."""
+        column, order = (
+            ("changed_on", "changed_on")
+            if kind == "database"
+            else ("changed_on_utc", "changed_on_delta_humanized")
+        )
+        query = {
+            "columns": ["id", column],
+            "order_column": order,
+            "order_direction": "desc",
+            "page": 0,
+            "page_size": 1,
+        }
+        body = self.request("GET", f"api/v1/{kind}/", params={"q": rison(query)}).json()
+        rows = body.get("result") or [{}]
+        return int(body.get("count", 0)), str(rows[0].get(column) or "")
+
     def export_assets(self) -> bytes:
         """The whole instance as one native bundle (``GET /api/v1/assets/export/``)."""
         return self.request("GET", "api/v1/assets/export/").content
