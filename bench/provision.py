@@ -314,10 +314,10 @@ def main() -> None:
             "|---|---|---|---|---|",
         ]
         targets = {
-            "first re-apply": "-",
             "cold": "no slower",
             "no-change": ">= 10x",
             "one-change": ">= 5x",
+            "first re-apply": "-",
             "plan": "-",
             "no-change (in-process)": "-",
         }
