@@ -155,6 +155,13 @@ def _resolve_one(asset: AssetFile, variables: Variables, url_base: str) -> Desir
             data["sqlalchemy_uri"] = masked
             if password == MASKED:
                 password = None
+            elif password is not None and not uri_secrets:
+                raise ConfigError(
+                    "sqlalchemy_uri holds a literal password",
+                    path=asset.rel,
+                    hint="write the password as ${SECRET} (a variable config/<env>/ declares "
+                    "as a secret), or XXXXXXXXXX to keep the one Superset has",
+                )
         if pw_template is not None:
             resolved_pw, pw_secrets = interpolate({"p": pw_template}, variables, asset.rel)
             password = str(resolved_pw["p"]) if resolved_pw["p"] else password

@@ -362,3 +362,21 @@ def test_force_sends_unchanged_assets_too(tmp_path: Path) -> None:
     assert not make_plan(desired, live).changed
     forced = make_plan(desired, live, force=True)
     assert [c.action for c in forced.changes] == ["update"] * 4
+
+
+def test_a_literal_password_in_a_database_file_is_refused(tmp_path: Path) -> None:
+    literal = "postgresql://u:" + "pw" + secrets.token_hex(4) + "@h:5432/db"
+    _write(
+        tmp_path,
+        "databases/x.yaml",
+        {"database_name": "x", "sqlalchemy_uri": literal, "uuid": DB_UUID},
+    )
+    with pytest.raises(ConfigError, match="literal password"):
+        resolve(load_layout(tmp_path), _vars())
+    keep = "postgresql://u:XXXXXXXXXX@h:5432/db"
+    _write(
+        tmp_path,
+        "databases/x.yaml",
+        {"database_name": "x", "sqlalchemy_uri": keep, "uuid": DB_UUID},
+    )
+    assert resolve(load_layout(tmp_path), _vars())[0].password is None
