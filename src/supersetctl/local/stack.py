@@ -4,6 +4,7 @@ Everything lives under ``<repo>/.local/`` (gitignored)::
 
     .local/
       stack.json      what the last `up` started (ports, options): `down`/`status` read it
+      seed.json       the day the seed data ends (the first `up`'s yesterday), so it stays put
       dev.env         0600: the local secrets as environment variables (`set -a; . .local/dev.env`)
       venv/           the pinned Superset runtime (image/requirements.txt)
       postgres/       the PostgreSQL cluster: Superset's metadata DB and the Odoo database
@@ -19,6 +20,7 @@ come from other packages and run when those packages are present; see :data:`HOO
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import importlib
 import json
 import logging
@@ -190,9 +192,27 @@ def _hook_seed(ctx: HookContext) -> str | None:
         f"filling {ctx.settings.odoo_database} with seed data (scale {ctx.settings.scale})"
     )
     summary = seed.seed_database(
-        ctx.cluster.info().conninfo(ctx.settings.odoo_database), scale=ctx.settings.scale
+        ctx.cluster.info().conninfo(ctx.settings.odoo_database),
+        scale=ctx.settings.scale,
+        end_date=seed_end_date(ctx.paths),
     )
     return None if getattr(summary, "created", True) else "seed data already there"
+
+
+def seed_end_date(paths: RepoPaths, today: dt.date | None = None) -> dt.date:
+    """The last day of the seed data: yesterday at the first ``up``, then fixed.
+
+    Recent data makes AR aging and "last 90 days" filters meaningful; fixing the day after the
+    first run keeps every later ``up`` (and the data) the same.
+    """
+    record = paths.local / "seed.json"
+    try:
+        return dt.date.fromisoformat(json.loads(record.read_text())["end_date"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    end = (today or dt.date.today()) - dt.timedelta(days=1)
+    atomic_write(record, json.dumps({"end_date": end.isoformat()}) + "\n")
+    return end
 
 
 def _hook_access(ctx: HookContext) -> str | None:

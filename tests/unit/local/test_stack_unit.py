@@ -74,3 +74,15 @@ def test_env_file_quoting() -> None:
         "'postgresql://u:p@h:1/d?sslmode=disable'"
     )
     assert _shell_quote("it's") == "'it'\\''s'"
+
+
+def test_seed_end_date_is_yesterday_at_first_up_then_fixed(repo_copy: RepoPaths) -> None:
+    import datetime as dt
+
+    from supersetctl.local.stack import seed_end_date
+
+    first = seed_end_date(repo_copy, today=dt.date(2026, 11, 27))
+    assert first == dt.date(2026, 11, 26)
+    assert seed_end_date(repo_copy, today=dt.date(2027, 3, 1)) == first
+    (repo_copy.local / "seed.json").write_text("not json")
+    assert seed_end_date(repo_copy, today=dt.date(2027, 3, 1)) == dt.date(2027, 2, 28)
