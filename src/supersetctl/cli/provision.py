@@ -67,6 +67,7 @@ def plan(
 
     Example:
 
+    \b
         supersetctl plan --env staging
         supersetctl --format json plan --env prod --prune
     """
@@ -113,6 +114,7 @@ def apply(
 
     Example:
 
+    \b
         supersetctl apply --env dev
         supersetctl apply --env prod --prune --yes
     """
