@@ -51,8 +51,9 @@ def test_library_import_does_not_load_cli_stack() -> None:
 def test_every_command_has_help_with_an_example(run_cli) -> None:  # type: ignore[no-untyped-def]
     import typer
 
-    from supersetctl.cli import app
+    from supersetctl.cli import app, load_all
 
+    load_all()
     group = typer.main.get_command(app)
     missing = []
 
@@ -81,3 +82,47 @@ def test_secrets_from_the_environment_are_masked_in_errors(run_cli, monkeypatch,
     assert result.exit_code == 2
     assert value not in result.stderr + result.stdout
     assert "***" in result.stderr
+
+
+def test_command_map_names_every_command_and_its_module() -> None:
+    import typer
+
+    from supersetctl.cli import COMMANDS, app, load_all
+
+    load_all()
+    group = typer.main.get_command(app)
+    registered = {}
+    for name, cmd in group.commands.items():  # type: ignore[attr-defined]
+        callback = cmd.callback
+        registered[name] = callback.__module__.rsplit(".", 1)[1] if callback else None
+    for name, module in registered.items():
+        if module is None:  # a sub-app (typer group without a callback): find it by its commands
+            child = next(iter(group.commands[name].commands.values()))  # type: ignore[attr-defined]
+            registered[name] = child.callback.__module__.rsplit(".", 1)[1]
+    assert registered == COMMANDS
+
+
+def test_command_of_skips_global_options() -> None:
+    from supersetctl.cli import command_of
+
+    assert command_of(["--format", "json", "-v", "--repo", "/x", "scan", "--staged"]) == "scan"
+    assert command_of(["-f", "json", "db", "verify"]) == "db"
+    assert command_of(["--help"]) is None
+    assert command_of([]) is None
+
+
+def test_running_one_command_imports_only_its_capability() -> None:
+    code = (
+        "import sys\n"
+        "from supersetctl.cli import main\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--version'])\n"
+        "    main(['validate', '--help'])\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('supersetctl.cli.'))\n"
+        "heavy = [m for m in ('psycopg', 'pydo', 'boto3') if m in sys.modules]\n"
+        "print(loaded, heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    expected = "['supersetctl.cli._app', 'supersetctl.cli._output', 'supersetctl.cli.contract'] []"
+    assert out.stdout.strip() == expected

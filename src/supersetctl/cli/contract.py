@@ -37,9 +37,10 @@ def validate(
 
     Example:
 
-        supersetctl validate                 # dev, the environment `make up` runs
-        supersetctl validate --env prod      # before a deploy
-        supersetctl validate --env all --sarif > validate.sarif
+    \b
+        supersetctl validate                # dev, what `make up` runs
+        supersetctl validate --env prod     # before a deploy
+        supersetctl validate -e all --sarif > validate.sarif
     """
     wanted = env or ["dev"]
     envs = list(ENVIRONMENTS) if "all" in wanted else list(dict.fromkeys(wanted))
