@@ -183,8 +183,17 @@ def apply_env(
     chunk_size: int = DEFAULT_CHUNK,
 ) -> ApplyResult:
     """Make the instance match the files: only changed assets are sent; nothing when none
-    (``force``: send every asset, e.g. after rotating a database password)."""
+    (``force``: send every asset, e.g. after rotating a database password).
+
+    Where the environment is strict (``flags.strict_read_only``, prod), the database access
+    model must pass ``db verify`` before anything is sent; a run with nothing to send does not
+    connect to the database.
+    """
     desired, live, plan = prepare(paths, env, client, prune=prune, refresh=refresh, force=force)
+    if plan.changed:
+        from supersetctl.db.verify import gate_env  # psycopg only when something is sent
+
+        gate_env(paths, env)
     return apply_plan(plan, desired, client, live, chunk_size=chunk_size)
 
 

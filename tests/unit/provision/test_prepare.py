@@ -151,3 +151,18 @@ def test_runs_read_less_and_less_and_still_see_every_change(
     assert len(fixed.imported) == 1
     assert not plan_env(paths, "dev", _client(fake), refresh=True).changed
     assert json.dumps(fake.assets[data["uuid"]]["data"]["slice_name"]) == '"Renamed"'
+
+
+def test_strict_environment_refuses_to_send_before_db_verify_passes(
+    setup: tuple[RepoPaths, FakeSuperset],
+) -> None:
+    from supersetctl.errors import SupersetctlError
+
+    paths, fake = setup
+    cfg = paths.env_config("dev")
+    cfg.write_text(cfg.read_text().replace("strict_read_only: false", "strict_read_only: true"))
+    # no admin URL in the environment: the access model cannot be proven, so nothing is sent
+    with pytest.raises(SupersetctlError) as info:
+        apply_env(paths, "dev", _client(fake))
+    assert "ODOO_ADMIN_DATABASE_URL" in str(info.value)
+    assert not [r for r in fake.seen if "import" in r]
