@@ -189,6 +189,11 @@ class Access(_Strict):
     scoped_roles: list[ScopedRole] = Field(default_factory=list)
 
 
+def db_var_prefix(key: str) -> str:
+    """The prefix of a database's derived variables: ``odoo`` -> ``ODOO`` (``ODOO_DB_HOST``)."""
+    return re.sub(r"[^A-Z0-9]", "_", key.upper())
+
+
 class SecretRef(_Strict):
     name: EnvVarName
     description: str = ""
@@ -248,7 +253,7 @@ class EnvConfig(_Strict):
         """
         out = {"SUPERSET_ENV": self.environment, "SUPERSET_URL": self.superset.url}
         for key, db in self.databases.items():
-            prefix = re.sub(r"[^A-Z0-9]", "_", key.upper())
+            prefix = db_var_prefix(key)
             out[f"{prefix}_DB_HOST"] = db.host
             out[f"{prefix}_DB_PORT"] = str(db.port)
             out[f"{prefix}_DB_NAME"] = db.database

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from supersetctl import redact
 from supersetctl.contract.loader import load_env_config
-from supersetctl.contract.models import EnvConfig
+from supersetctl.contract.models import EnvConfig, db_var_prefix
 from supersetctl.errors import LocalStackError, UsageError
 from supersetctl.fsutil import atomic_write
 from supersetctl.local.postgres import PostgresCluster, port_in_use
@@ -363,16 +363,19 @@ class LocalStack:
             ),
             cfg.access.admin_url_env: info.dsn(s.odoo_database),
         }
-        for db in cfg.databases.values():
+        for key, db in cfg.databases.items():
             env[db.password_env] = read_or_create_secret(
                 secrets_dir / db.password_env.lower(), nbytes=18
             )
+            if db.host in ("127.0.0.1", "localhost"):
+                # `up --pg-port` may differ from the config: provisioning must see the real port
+                env[f"SUPERSETCTL_VAR_{db_var_prefix(key)}_DB_PORT"] = str(info.port)
         for role in cfg.access.scoped_roles:
             env[role.password_env] = read_or_create_secret(
                 secrets_dir / role.password_env.lower(), nbytes=18
             )
         for name, value in env.items():
-            if name != cfg.superset.admin_username_env:
+            if name != cfg.superset.admin_username_env and not name.startswith("SUPERSETCTL_VAR_"):
                 redact.register(value)
         redact.register_uri(env[cfg.access.admin_url_env])
         return env

@@ -86,3 +86,27 @@ def test_seed_end_date_is_yesterday_at_first_up_then_fixed(repo_copy: RepoPaths)
     assert seed_end_date(repo_copy, today=dt.date(2027, 3, 1)) == first
     (repo_copy.local / "seed.json").write_text("not json")
     assert seed_end_date(repo_copy, today=dt.date(2027, 3, 1)) == dt.date(2027, 2, 28)
+
+
+def test_local_environ_points_provisioning_at_the_real_port(repo_copy: RepoPaths) -> None:
+    import secrets as pysecrets
+
+    from supersetctl.contract import load_env_config
+    from supersetctl.local.postgres import PostgresInfo
+    from supersetctl.local.stack import LocalStack, settings_from_config
+    from supersetctl.provision import variables_for
+
+    class Cluster:
+        def info(self) -> PostgresInfo:
+            return PostgresInfo("127.0.0.1", 61234, "postgres", pysecrets.token_hex(8))
+
+    cfg = load_env_config(repo_copy, "dev")
+    stack = LocalStack(repo_copy, settings_from_config(repo_copy, pg_port=61234))
+    environ = stack.local_environ(cfg, Cluster())  # type: ignore[arg-type]
+    assert environ["SUPERSETCTL_VAR_ODOO_DB_PORT"] == "61234"
+    assert cfg.databases["odoo"].port != 61234
+    import os
+    from unittest import mock
+
+    with mock.patch.dict(os.environ, environ):
+        assert variables_for(cfg).lookup("ODOO_DB_PORT") == "61234"
