@@ -14,14 +14,13 @@ Everything lives under ``<repo>/.local/`` (gitignored)::
 ``up`` is idempotent: every step checks what exists and skips what is done, so a second ``up``
 on a running stack only checks health, and ``up`` after ``down`` restarts the processes on the
 data that is there. Steps after Superset is healthy (the database access model, provisioning)
-come from other packages and run when those packages are present; see :data:`HOOKS`.
+come from other packages; see :data:`HOOKS`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib
 import json
 import logging
 import os
@@ -182,12 +181,10 @@ class HookContext:
 
 
 def _hook_seed(ctx: HookContext) -> str | None:
+    from supersetctl.db import seed  # imported here: psycopg only when up runs
+
     if not ctx.settings.seed:
         return "seed data off (flags.seed_data)"
-    try:
-        seed = importlib.import_module("supersetctl.db.seed")
-    except ImportError:
-        return "supersetctl.db.seed is not available"
     ctx.progress(
         f"filling {ctx.settings.odoo_database} with seed data (scale {ctx.settings.scale})"
     )
@@ -196,7 +193,7 @@ def _hook_seed(ctx: HookContext) -> str | None:
         scale=ctx.settings.scale,
         end_date=seed_end_date(ctx.paths),
     )
-    return None if getattr(summary, "created", True) else "seed data already there"
+    return None if summary.created else "seed data already there"
 
 
 def seed_end_date(paths: RepoPaths, today: dt.date | None = None) -> dt.date:
@@ -216,14 +213,9 @@ def seed_end_date(paths: RepoPaths, today: dt.date | None = None) -> dt.date:
 
 
 def _hook_access(ctx: HookContext) -> str | None:
-    """Apply the analytics views and read-only roles (supersetctl.db.access) when present."""
-    try:
-        access = importlib.import_module("supersetctl.db.access")
-    except ImportError:
-        return "supersetctl.db.access is not available"
-    apply_env = getattr(access, "apply_env", None)
-    if apply_env is None:
-        return "supersetctl.db.access has no apply_env"
+    """Apply the analytics views and read-only roles (supersetctl.db.access)."""
+    from supersetctl.db.access import apply_env
+
     ctx.progress("applying the analytics views and read-only roles")
     with _environ(ctx.environ):
         result = apply_env(ctx.paths, ctx.settings.env, ctx.environ)
@@ -233,18 +225,14 @@ def _hook_access(ctx: HookContext) -> str | None:
 
 def _hook_provision(ctx: HookContext) -> str | None:
     """Apply infra/superset/provisioning/ to the running Superset (supersetctl.provision)."""
-    try:
-        provision = importlib.import_module("supersetctl.provision")
-    except ImportError:
-        return "supersetctl.provision is not available"
-    if not hasattr(provision, "apply_env") or not hasattr(provision, "client_for_env"):
-        return "supersetctl.provision has no apply_env"
+    from supersetctl import provision
+
     if not any(p.is_file() for p in ctx.paths.provisioning.rglob("*.yaml")):
         return "nothing to provision under infra/superset/provisioning/"
     ctx.progress("provisioning databases, datasets and dashboards")
     with _environ(ctx.environ):
         client = provision.client_for_env(ctx.paths, ctx.settings.env, url=ctx.server.s.url)
-        with contextlib.closing(client) if hasattr(client, "close") else contextlib.nullcontext():
+        with contextlib.closing(client):
             provision.apply_env(ctx.paths, ctx.settings.env, client)
     return None
 
