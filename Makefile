@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install up down status test test-unit lint fmt schemas lock bench clean
+.PHONY: help install up down status logs reset test test-unit lint fmt schemas lock bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,12 @@ down: install ## stop the local stack
 
 status: install ## show what runs locally
 	$(BIN)/supersetctl status
+
+logs: install ## the end of Superset's log (supersetctl logs COMPONENT for others)
+	$(BIN)/supersetctl logs superset
+
+reset: install ## stop the local stack and delete .local/ (asks first)
+	$(BIN)/supersetctl reset
 
 test: install ## run the whole test suite (unit and integration, real servers)
 	$(BIN)/pytest

@@ -1,6 +1,7 @@
 """Run every benchmark script and assemble docs/benchmarks.md from their sections.
 
-Run: make bench   (or .venv/bin/python bench/run.py [NAME ...] to run some of them)
+Run: make bench   (or .venv/bin/python bench/run.py [NAME ...] to run some of them,
+     .venv/bin/python bench/run.py --assemble to only rebuild docs/benchmarks.md)
 Each bench/<name>.py writes docs/benchmarks/<name>.md; this script only runs them and joins
 the sections, so a section that was not re-run keeps its last recorded numbers.
 """
@@ -18,6 +19,8 @@ SECTIONS = ROOT / "docs" / "benchmarks"
 def main(names: list[str]) -> int:
     scripts = sorted(p for p in Path(__file__).parent.glob("*.py") if not p.name.startswith("_"))
     scripts = [s for s in scripts if s.name != "run.py" and (not names or s.stem in names)]
+    if names == ["--assemble"]:
+        scripts = []
     failed = 0
     for script in scripts:
         print(f"==> {script.name}", flush=True)
@@ -29,7 +32,10 @@ def main(names: list[str]) -> int:
         "`bench/`. Regenerate with `make bench`.\n",
     ]
     for section in sorted(SECTIONS.glob("*.md")):
-        parts.append(section.read_text(encoding="utf-8").rstrip() + "\n")
+        text = section.read_text(encoding="utf-8").rstrip() + "\n"
+        if text.startswith("# "):  # every section sits one level below the page title
+            text = "\n".join("#" + ln if ln.startswith("#") else ln for ln in text.split("\n"))
+        parts.append(text)
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(parts), encoding="utf-8")
     return 1 if failed else 0
 
