@@ -339,7 +339,8 @@ def rule_spec_runtime(ctx: Context) -> None:
                 "add a worker running `celery --app=superset.tasks.celery_app:app worker`",
             )
         beats = [(i, n) for i, c, n in commands if " beat" in c]
-        if len(beats) != 1 or any((n or 1) != 1 for _, n in beats):
+        autoscaled_beat = any(spec.workers[i].autoscaling is not None for i, _ in beats)
+        if len(beats) != 1 or autoscaled_beat or any((n or 1) != 1 for _, n in beats):
             where = ctx.at(doc, ("workers", beats[0][0])) if beats else ctx.at(doc, ("workers",))
             ctx.add(
                 doc.path,
@@ -355,6 +356,17 @@ def rule_spec_runtime(ctx: Context) -> None:
                 "AP-SCALE",
                 "no Redis/Valkey for cache, results and the Celery broker",
                 "add a databases entry with engine: VALKEY and bind REDIS_URL to it",
+            )
+        app_keys = {v.key for v in spec.envs}
+        for kind, i, comp in spec.components():
+            if kind == "jobs" or "REDIS_URL" in app_keys | {v.key for v in comp.envs}:
+                continue
+            ctx.add(
+                doc.path,
+                ctx.at(doc, (kind, i)),
+                "AP-SCALE",
+                f"{kind}[{comp.name}] gets no REDIS_URL: it would cache and queue nothing",
+                "set REDIS_URL at the app level (e.g. ${cache.DATABASE_URL})",
             )
 
 

@@ -315,6 +315,22 @@ def test_prod_must_scale_out(repo_copy: RepoPaths) -> None:
     assert _only(validate_repo(repo_copy, ["dev"]), "AP-SCALE") == []
 
 
+def test_prod_beat_must_not_autoscale(repo_copy: RepoPaths) -> None:
+    _edit_text(
+        repo_copy.app_spec,
+        "    instance_count: 1                  # exactly",
+        "    autoscaling: {min_instance_count: 1, max_instance_count: 2}  # exactly",
+    )
+    found = _only(validate_repo(repo_copy, ["prod"]), "AP-SCALE")
+    assert [f.line for f in found] == [_line_of(repo_copy.app_spec, r"^  - name: celery-beat")]
+
+
+def test_prod_components_need_redis_url(repo_copy: RepoPaths) -> None:
+    _edit_text(repo_copy.app_spec, "  - key: REDIS_URL\n", "  - key: CACHE_URL\n")
+    found = _only(validate_repo(repo_copy, ["prod"]), "AP-SCALE")
+    assert len(found) == 3 and all("REDIS_URL" in f.message for f in found)
+
+
 def test_prod_needs_redis(repo_copy: RepoPaths) -> None:
     _edit_text(repo_copy.app_spec, "    engine: VALKEY", "    engine: PG")
     found = _only(validate_repo(repo_copy, ["prod"]), "AP-SCALE")
