@@ -40,6 +40,7 @@ from urllib.parse import quote
 from supersetctl import redact
 from supersetctl.errors import LocalStackError
 from supersetctl.fsutil import atomic_write
+from supersetctl.local.process import pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -525,18 +526,3 @@ class PostgresCluster:
                 return True
         except psycopg.Error as exc:
             raise LocalStackError(f"could not create database {name}: {exc}") from exc
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists (a zombie, exited but not reaped, counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no /proc (macOS): trust kill(0)
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"

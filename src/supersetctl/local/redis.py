@@ -6,17 +6,15 @@ persistence, as a detached process whose pid is kept in ``state/redis.pid``.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 from supersetctl.errors import LocalStackError
 from supersetctl.fsutil import atomic_write
-from supersetctl.local.postgres import pid_alive, port_in_use, port_open
+from supersetctl.local.postgres import port_in_use, port_open
+from supersetctl.local.process import read_pid, terminate
 
 INSTALL_HINT = (
     "install it: Debian/Ubuntu `apt-get install redis-server`, macOS `brew install redis`"
@@ -53,11 +51,7 @@ class RedisServer:
         return f"redis://{self.host}:{self.port}/0"
 
     def pid(self) -> int | None:
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (FileNotFoundError, ValueError):
-            return None
-        return pid if pid_alive(pid) else None
+        return read_pid(self.pid_file)
 
     def start(self, *, timeout: float = 20) -> bool:
         if self.pid() is not None:
@@ -105,16 +99,4 @@ class RedisServer:
         raise LocalStackError(f"redis-server does not answer on port {self.port}")
 
     def stop(self, *, timeout: float = 10) -> bool:
-        pid = self.pid()
-        if pid is None:
-            with contextlib.suppress(FileNotFoundError):
-                self.pid_file.unlink()
-            return False
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.pid() is not None:
-            time.sleep(0.1)
-        with contextlib.suppress(FileNotFoundError):
-            self.pid_file.unlink()
-        return True
+        return terminate(self.pid_file, timeout=timeout)

@@ -27,7 +27,6 @@ import logging
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -41,7 +40,8 @@ import httpx
 from supersetctl import redact
 from supersetctl.errors import LocalStackError
 from supersetctl.fsutil import atomic_write
-from supersetctl.local.postgres import PostgresCluster, pid_alive, port_in_use
+from supersetctl.local.postgres import PostgresCluster, port_in_use
+from supersetctl.local.process import read_pid, terminate
 
 log = logging.getLogger(__name__)
 
@@ -435,11 +435,7 @@ class SupersetServer:
 
     # process
     def pid(self) -> int | None:
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (FileNotFoundError, ValueError):
-            return None
-        return pid if pid_alive(pid) else None
+        return read_pid(self.pid_file)
 
     def health(self, timeout: float = 3.0) -> tuple[int, Any] | None:
         """``(status, json body)`` of ``/health``, or None when nothing answers."""
@@ -546,22 +542,7 @@ class SupersetServer:
 
     def stop(self, *, timeout: float = 30) -> bool:
         """Stop gunicorn (TERM, then KILL after ``timeout``); returns whether it ran."""
-        pid = self.pid()
-        if pid is None:
-            with contextlib.suppress(FileNotFoundError):
-                self.pid_file.unlink()
-            return False
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and pid_alive(pid):
-            time.sleep(0.2)
-        if pid_alive(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
-        with contextlib.suppress(FileNotFoundError):
-            self.pid_file.unlink()
-        return True
+        return terminate(self.pid_file, timeout=timeout, kill_group=True)
 
 
 # --- everything at once (what `up` and the test fixture both run) -------------------------------
