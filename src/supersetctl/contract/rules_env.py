@@ -1,0 +1,265 @@
+"""``validate`` rules of the environments: configs, clusters, provisioning variables, the env
+template and plaintext secrets."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from supersetctl.findings import Severity
+from supersetctl.paths import ENVIRONMENTS, RepoPaths
+
+from .context import Context
+
+PRIVILEGED_ROLES = frozenset({"postgres", "doadmin", "odoo", "admin", "root", "superuser"})
+
+_VAR_REF = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[-?][^}]*)?\}")
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+
+def rule_configs(ctx: Context) -> None:
+    for env in ctx.envs:
+        cfg, doc = ctx.configs.get(env), ctx.config_docs.get(env)
+        if cfg is None or doc is None:
+            continue
+        if cfg.environment != env:
+            ctx.add(
+                doc.path,
+                ctx.at(doc, ("environment",)),
+                "CFG-ENV-NAME",
+                f"environment is '{cfg.environment}' in the folder of '{env}'",
+                f"set environment: {env}",
+            )
+        deployable = env in ("staging", "prod")
+        if deployable:
+            for key, db in cfg.databases.items():
+                if not db.sslmode.encrypted:
+                    ctx.add(
+                        doc.path,
+                        ctx.at(doc, ("databases", key, "sslmode")),
+                        "CFG-SSLMODE",
+                        f"database {key} uses sslmode={db.sslmode.value}",
+                        "use sslmode: require (or verify-ca / verify-full)",
+                    )
+            if not cfg.superset.url.startswith("https://"):
+                ctx.add(
+                    doc.path,
+                    ctx.at(doc, ("superset", "url")),
+                    "CFG-HTTPS",
+                    f"Superset URL {cfg.superset.url} is not https",
+                    "serve Superset over https",
+                )
+        if cfg.flags.seed_data and env != "dev":
+            ctx.add(
+                doc.path,
+                ctx.at(doc, ("flags", "seed_data")),
+                "CFG-SEED",
+                f"seed_data is on in {env}",
+                "seed data is for dev only: set seed_data: false",
+            )
+        if env == "staging" and not cfg.flags.masking:
+            ctx.add(
+                doc.path,
+                ctx.at(doc, ("flags", "masking")),
+                "CFG-MASKING",
+                "staging shows unmasked personal data",
+                "set masking: true",
+                Severity.WARNING,
+            )
+        if env == "prod":
+            if not cfg.flags.strict_read_only:
+                ctx.add(
+                    doc.path,
+                    ctx.at(doc, ("flags", "strict_read_only")),
+                    "CFG-READ-ONLY",
+                    "strict_read_only is off in prod",
+                    "set strict_read_only: true",
+                )
+            for key, db in cfg.databases.items():
+                if db.user in PRIVILEGED_ROLES or db.user == cfg.access.owner_role:
+                    ctx.add(
+                        doc.path,
+                        ctx.at(doc, ("databases", key, "user")),
+                        "CFG-READ-ONLY",
+                        f"database {key} connects as '{db.user}', not a dedicated read-only role",
+                        "use the read-only role that `supersetctl db apply` creates",
+                    )
+
+
+def rule_clusters(ctx: Context) -> None:
+    """Each environment names its own DBaaS cluster for every database component of the spec."""
+    spec = ctx.spec
+    if spec is None:
+        return
+    clustered = {d.name: d.cluster_name for d in spec.databases if d.cluster_name}
+    owners: dict[str, str] = {}  # cluster -> the environment it belongs to (prod first)
+    for env in sorted(ctx.configs, key=lambda e: (e != "prod", ENVIRONMENTS.index(e))):
+        for cluster in ctx.configs[env].superset.clusters.values():
+            owners.setdefault(cluster, env)
+    for env in ctx.envs:
+        cfg, doc = ctx.configs.get(env), ctx.config_docs.get(env)
+        if cfg is None or doc is None:
+            continue
+        for component, spec_cluster in sorted(clustered.items()):
+            mine = cfg.superset.clusters.get(component)
+            where = ctx.at(doc, ("superset", "clusters", component))
+            if mine is None:
+                ctx.add(
+                    doc.path,
+                    ctx.at(doc, ("superset",)),
+                    "CFG-CLUSTERS",
+                    f"no cluster named for the spec's database '{component}'",
+                    f"add superset.clusters.{component}: <this environment's cluster>",
+                )
+            elif env == "prod" and mine != spec_cluster:
+                ctx.add(
+                    doc.path,
+                    where,
+                    "CFG-CLUSTERS",
+                    f"prod names cluster '{mine}' for '{component}', the spec '{spec_cluster}'",
+                    "the spec describes prod: make them equal",
+                )
+            elif owners.get(mine, env) != env:
+                ctx.add(
+                    doc.path,
+                    where,
+                    "CFG-CLUSTERS",
+                    f"cluster '{mine}' for '{component}' belongs to {owners[mine]} too",
+                    "give every environment its own cluster",
+                )
+
+
+def _provisioning_files(paths: RepoPaths) -> list[Path]:
+    root = paths.provisioning
+    if not root.is_dir():
+        return []
+    return sorted(
+        f for f in root.rglob("*") if f.is_file() and f.suffix in (".yaml", ".yml", ".json")
+    )
+
+
+def var_refs(text: str) -> Iterator[tuple[str, int, int]]:
+    """Every ``${VAR}`` in ``text`` as (name, line, col); ``$${`` is an escaped dollar."""
+    for lineno, line in enumerate(text.splitlines(), 1):
+        for m in _VAR_REF.finditer(line):
+            yield m.group(1), lineno, m.start() + 1
+
+
+def rule_provisioning_vars(ctx: Context) -> None:
+    for file in _provisioning_files(ctx.paths):
+        rel = ctx.paths.rel(file)
+        text = file.read_text(encoding="utf-8")
+        for name, line, col in var_refs(text):
+            for env in ctx.envs:
+                cfg = ctx.configs.get(env)
+                if cfg is None:
+                    continue
+                if name not in cfg.variables() and name not in cfg.secret_names():
+                    ctx.add(
+                        rel,
+                        (line, col),
+                        "PV-UNDECLARED-VAR",
+                        f"${{{name}}} is not declared for {env}",
+                        f"add it to vars: or secrets: in config/{env}/environment.yaml",
+                    )
+
+
+def runtime_config_vars(source: str) -> dict[str, int]:
+    """Environment variables a Python config reads, with the line of the first read."""
+    found: dict[str, int] = {}
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        name: str | None = None
+        if isinstance(node, ast.Subscript) and _is_environ(node.value):
+            name = _const(node.slice)
+        elif isinstance(node, ast.Call) and node.args:
+            func = node.func
+            fname = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if (
+                (fname == "get" and isinstance(func, ast.Attribute) and _is_environ(func.value))
+                or fname == "getenv"
+                or "env" in fname.lower()
+            ):
+                name = _const(node.args[0])
+        if name and re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+            found.setdefault(name, getattr(node, "lineno", 0))
+    return found
+
+
+def _is_environ(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "environ") or (
+        isinstance(node, ast.Name) and node.id == "environ"
+    )
+
+
+def _const(node: ast.expr) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def env_template_entries(text: str) -> dict[str, tuple[int, str]]:
+    """``KEY=value`` lines of a dotenv template: name -> (line, value)."""
+    out: dict[str, tuple[int, str]] = {}
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("#"):
+            continue
+        m = _ENV_LINE.match(line)
+        if m:
+            value = m.group(2)
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            out.setdefault(m.group(1), (lineno, value))
+    return out
+
+
+_SECRETISH = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE|WEBHOOK|_URL$|_URI$)")
+
+
+def rule_env_template(ctx: Context) -> None:
+    from supersetctl.secrets import is_placeholder
+
+    template = ctx.paths.env_example
+    if not template.exists():
+        return
+    rel = ctx.paths.rel(template)
+    entries = env_template_entries(template.read_text(encoding="utf-8"))
+    for name, (line, value) in entries.items():
+        if value and _SECRETISH.search(name) and not is_placeholder(value):
+            ctx.add(
+                rel,
+                (line, 1),
+                "ENV-TEMPLATE-VALUE",
+                f"{name} has a value that is not a placeholder",
+                "use a placeholder such as <set-me> or ${" + name + "}",
+            )
+    config = ctx.paths.superset_config
+    if not config.exists():
+        return
+    try:
+        reads = runtime_config_vars(config.read_text(encoding="utf-8"))
+    except SyntaxError as exc:
+        ctx.add(ctx.paths.rel(config), (exc.lineno or 0, 0), "CT-SYNTAX", f"{exc.msg}", "")
+        return
+    for name, line in sorted(reads.items()):
+        if name not in entries:
+            ctx.add(
+                ctx.paths.rel(config),
+                (line, 1),
+                "ENV-TEMPLATE-MISSING",
+                f"{name} is read here but not declared in {rel}",
+                f"add `{name}=<...>` to the template",
+            )
+
+
+def rule_plaintext_secrets(ctx: Context) -> None:
+    from supersetctl.secrets import scan_text
+
+    docs = [d for d in (ctx.spec_doc, ctx.manifest_doc) if d is not None]
+    docs.extend(ctx.config_docs[e] for e in ctx.envs if e in ctx.config_docs)
+    for doc in docs:
+        ctx.findings.extend(scan_text(doc.text, doc.path))
+    template = ctx.paths.env_example
+    if template.exists():
+        rel = ctx.paths.rel(template)
+        ctx.findings.extend(scan_text(template.read_text(encoding="utf-8"), rel))
