@@ -37,7 +37,7 @@ def main() -> None:
     rows = [
         ("validate_repo(), all 3 environments, in process (30 runs)", lib),
         ("`supersetctl validate`, whole process (10 runs)", cli),
-        ("`supersetctl --help`, whole process: start-up floor (10 runs)", helped),
+        ("`supersetctl --help`, whole process, every capability imported (10 runs)", helped),
     ]
     table = "\n".join(
         f"| {label} | {s['min'] * 1000:.0f} | {s['median'] * 1000:.0f} | {s['p95'] * 1000:.0f} |"
