@@ -94,3 +94,19 @@ def test_amounts_are_consistent(new_db: Any) -> None:
             "GROUP BY 1 ORDER BY 1"
         ).fetchall()
         assert dict(signs) == {"in_invoice": False, "out_invoice": True, "out_refund": False}
+
+
+def test_seeded_end_date_reads_the_marker(pg) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    import psycopg
+
+    from supersetctl.db.seed import seed_database, seeded_end_date
+
+    with psycopg.connect(pg.conninfo("postgres"), autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS seed_marker_probe")
+        conn.execute("CREATE DATABASE seed_marker_probe")
+    conninfo = pg.conninfo("seed_marker_probe")
+    assert seeded_end_date(conninfo) is None
+    seed_database(conninfo, end_date=dt.date(2026, 5, 31))
+    assert seeded_end_date(conninfo) == dt.date(2026, 5, 31)

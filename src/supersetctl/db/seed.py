@@ -30,6 +30,7 @@ import datetime as dt
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -986,6 +987,19 @@ def _existing_marker(conn: psycopg.Connection[Any]) -> str | None:
     if row is None:
         return None
     return str(row[0] or "")
+
+
+def seeded_end_date(conninfo: str) -> dt.date | None:
+    """The ``end_date`` of the seed data already in the database, or None when there is none."""
+    try:
+        with psycopg.connect(conninfo) as conn:
+            marker = _existing_marker(conn) or ""
+    except psycopg.Error as exc:
+        raise DatabaseError(f"could not read the seed marker: {exc}") from exc
+    found = (
+        re.search(r"end_date=(\d{4}-\d{2}-\d{2})", marker) if marker.startswith(MARKER) else None
+    )
+    return dt.date.fromisoformat(found.group(1)) if found else None
 
 
 def _drop(conn: psycopg.Connection[Any], names: Iterable[str]) -> None:

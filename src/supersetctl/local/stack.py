@@ -188,26 +188,31 @@ def _hook_seed(ctx: HookContext) -> str | None:
     ctx.progress(
         f"filling {ctx.settings.odoo_database} with seed data (scale {ctx.settings.scale})"
     )
+    conninfo = ctx.cluster.info().conninfo(ctx.settings.odoo_database)
     summary = seed.seed_database(
-        ctx.cluster.info().conninfo(ctx.settings.odoo_database),
+        conninfo,
         scale=ctx.settings.scale,
-        end_date=seed_end_date(ctx.paths),
+        end_date=seed_end_date(ctx.paths, seeded=seed.seeded_end_date(conninfo)),
     )
     return None if summary.created else "seed data already there"
 
 
-def seed_end_date(paths: RepoPaths, today: dt.date | None = None) -> dt.date:
+def seed_end_date(
+    paths: RepoPaths, today: dt.date | None = None, *, seeded: dt.date | None = None
+) -> dt.date:
     """The last day of the seed data: yesterday at the first ``up``, then fixed.
 
     Recent data makes AR aging and "last 90 days" filters meaningful; fixing the day after the
-    first run keeps every later ``up`` (and the data) the same.
+    first run keeps every later ``up`` (and the data) the same. ``seeded`` is the day of seed
+    data already in the database (a stack made before this record existed): it wins.
     """
     record = paths.local / "seed.json"
-    try:
-        return dt.date.fromisoformat(json.loads(record.read_text())["end_date"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    end = (today or dt.date.today()) - dt.timedelta(days=1)
+    if seeded is None:
+        try:
+            return dt.date.fromisoformat(json.loads(record.read_text())["end_date"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    end = seeded or (today or dt.date.today()) - dt.timedelta(days=1)
     atomic_write(record, json.dumps({"end_date": end.isoformat()}) + "\n")
     return end
 

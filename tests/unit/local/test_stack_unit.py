@@ -86,6 +86,10 @@ def test_seed_end_date_is_yesterday_at_first_up_then_fixed(repo_copy: RepoPaths)
     assert seed_end_date(repo_copy, today=dt.date(2027, 3, 1)) == first
     (repo_copy.local / "seed.json").write_text("not json")
     assert seed_end_date(repo_copy, today=dt.date(2027, 3, 1)) == dt.date(2027, 2, 28)
+    # data seeded before the record existed keeps its own day, and the record follows it
+    old = dt.date(2026, 6, 30)
+    assert seed_end_date(repo_copy, today=dt.date(2027, 3, 1), seeded=old) == old
+    assert seed_end_date(repo_copy, today=dt.date(2027, 3, 1)) == old
 
 
 def test_local_environ_points_provisioning_at_the_real_port(repo_copy: RepoPaths) -> None:
