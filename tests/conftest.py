@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.fixtures.superset",
     "tests.fixtures.provision",
     "tests.fixtures.registry",
+    "tests.fixtures.browser",
 ]
 
 _STRIP_PREFIXES = ("SUPERSET_", "PG", "ODOO_", "GHCR_", "SLACK_", "SUPERSETCTL_")

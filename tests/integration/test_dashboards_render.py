@@ -32,16 +32,6 @@ from tests.fixtures.postgres import _scratch
 pytestmark = pytest.mark.integration
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "dashboards"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 STARTERS = {
     "sales-overview": "Sales overview",
     "invoicing-and-receivables": "Invoicing and receivables",
@@ -84,7 +74,6 @@ def stack(superset_runtime: Path) -> Iterator[Stack]:
         find_binaries()
     except Exception as exc:
         need(False, str(exc))
-    need(Path(CHROMIUM).exists(), "chromium is not installed (apt-get install chromium)")
     scratch = _scratch("supersetctl-dashboards-")
     repo = scratch / "repo"
     for name in ("infra", "config", "image"):
@@ -107,22 +96,18 @@ def stack(superset_runtime: Path) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="module")
-def page(stack: Stack) -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": 1600, "height": 1400})
-        pg = context.new_page()
-        try:
-            pg.goto(f"{stack.url}/login/", wait_until="networkidle", timeout=90_000)
-            pg.fill("input[name=username], #username", "admin")
-            pg.fill("input[name=password], #password", stack.admin_password())
-            pg.keyboard.press("Enter")
-            pg.wait_for_url("**/superset/welcome/**", timeout=90_000)
-            yield pg
-        finally:
-            context.close()
-            browser.close()
+def page(stack: Stack, chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1600, "height": 1400})
+    pg = context.new_page()
+    try:
+        pg.goto(f"{stack.url}/login/", wait_until="networkidle", timeout=90_000)
+        pg.fill("input[name=username], #username", "admin")
+        pg.fill("input[name=password], #password", stack.admin_password())
+        pg.keyboard.press("Enter")
+        pg.wait_for_url("**/superset/welcome/**", timeout=90_000)
+        yield pg
+    finally:
+        context.close()
 
 
 def _has_data(chart: dict[str, Any]) -> bool:

@@ -4,49 +4,17 @@ headless Chromium (Debian's ``chromium``, driven by Playwright). Screenshots go 
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.fixtures.helpers import REPO_ROOT, need
+from tests.fixtures.helpers import REPO_ROOT
 from tests.fixtures.superset import SupersetInfo
 
 pytestmark = pytest.mark.integration
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    path = _chromium()
-    need(path is not None, "chromium is not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _shot(page: Any, name: str) -> Path:
@@ -56,8 +24,8 @@ def _shot(page: Any, name: str) -> Path:
     return path
 
 
-def test_login_and_home_page_render(browser: Any, superset: SupersetInfo) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+def test_login_and_home_page_render(chromium: Any, superset: SupersetInfo) -> None:
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
