@@ -36,6 +36,10 @@ UrlOpt = Annotated[
     str | None,
     typer.Option("--url", help="Superset base URL (overrides the environment's superset.url)."),
 ]
+MetadataUrlEnvOpt = Annotated[
+    str,
+    typer.Option("--metadata-url-env", help="The variable holding the metadata database URL."),
+]
 
 
 def _env_config(env: str | None) -> EnvConfig | None:
@@ -221,10 +225,7 @@ def backup(
     no_assets: Annotated[
         bool, typer.Option("--no-assets", help="Skip the asset export (database dump only).")
     ] = False,
-    metadata_url_env: Annotated[
-        str,
-        typer.Option("--metadata-url-env", help="The variable holding the metadata database URL."),
-    ] = METADATA_ENV,
+    metadata_url_env: MetadataUrlEnvOpt = METADATA_ENV,
 ) -> None:
     """Write one timestamped archive: pg_dump of the metadata DB, asset export, manifest.
 
@@ -381,10 +382,7 @@ def restore(
     no_health: Annotated[
         bool, typer.Option("--no-health", help="Do not run the health check afterwards.")
     ] = False,
-    metadata_url_env: Annotated[
-        str,
-        typer.Option("--metadata-url-env", help="The variable holding the metadata database URL."),
-    ] = METADATA_ENV,
+    metadata_url_env: MetadataUrlEnvOpt = METADATA_ENV,
 ) -> None:
     """Restore an archive into the environment's metadata database, then check health.
 
