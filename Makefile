@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install up down status logs reset test test-unit lint fmt schemas lock bench clean
+.PHONY: help install up down status logs reset test test-unit lint fmt schemas docs lock bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,16 +45,19 @@ test-unit: install ## unit tests only (seconds)
 	$(BIN)/pytest tests/unit
 
 lint: install ## ruff, ruff format --check, mypy --strict
-	$(BIN)/ruff check src tests bench $(wildcard image)
-	$(BIN)/ruff format --check src tests bench $(wildcard image)
+	$(BIN)/ruff check src tests bench scripts $(wildcard image)
+	$(BIN)/ruff format --check src tests bench scripts $(wildcard image)
 	$(BIN)/mypy
 
 fmt: install ## format the code
-	$(BIN)/ruff check --fix src tests bench $(wildcard image)
-	$(BIN)/ruff format src tests bench $(wildcard image)
+	$(BIN)/ruff check --fix src tests bench scripts $(wildcard image)
+	$(BIN)/ruff format src tests bench scripts $(wildcard image)
 
 schemas: install ## regenerate the committed JSON Schemas from the models
 	$(BIN)/supersetctl schema --write
+
+docs: install ## regenerate docs/cli-reference.md from every command's --help
+	$(BIN)/python scripts/cli_reference.py
 
 lock: install ## re-resolve requirements/dev.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \

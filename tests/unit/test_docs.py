@@ -43,3 +43,15 @@ def test_makefile_targets_in_readme_exist() -> None:
     targets = set(re.findall(r"^([a-z-]+):", makefile, flags=re.M))
     mentioned = set(re.findall(r"`make ([a-z-]+)`", README))
     assert mentioned <= targets, mentioned - targets
+
+
+def test_cli_reference_is_fresh() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "cli_reference.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
