@@ -22,12 +22,12 @@ from typing import Any
 import pytest
 
 from supersetctl.cli import main
-from supersetctl.local.postgres import find_binaries, free_port
+from supersetctl.local.postgres import free_port
 from supersetctl.local.stack import LocalStack
 from supersetctl.paths import RepoPaths
 from supersetctl.provision.layout import load_layout
-from tests.fixtures.helpers import REPO_ROOT, need
-from tests.fixtures.postgres import _scratch
+from tests.fixtures.helpers import REPO_ROOT, copy_repo
+from tests.fixtures.postgres import _scratch, postgres_binaries
 
 pytestmark = pytest.mark.integration
 
@@ -70,14 +70,9 @@ def _set_ports(repo: Path, superset_port: int, pg_port: int) -> None:
 
 @pytest.fixture(scope="module")
 def stack(superset_runtime: Path) -> Iterator[Stack]:
-    try:
-        find_binaries()
-    except Exception as exc:
-        need(False, str(exc))
+    postgres_binaries()
     scratch = _scratch("supersetctl-dashboards-")
-    repo = scratch / "repo"
-    for name in ("infra", "config", "image"):
-        shutil.copytree(REPO_ROOT / name, repo / name)
+    repo = copy_repo(scratch / "repo", ("infra", "config", "image"))
     superset_port, pg_port = free_port(), free_port()
     _set_ports(repo, superset_port, pg_port)
     old = os.environ.get("SUPERSETCTL_RUNTIME_VENV")

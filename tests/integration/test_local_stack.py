@@ -20,11 +20,11 @@ import psycopg
 import pytest
 
 from supersetctl.cli import main
-from supersetctl.local.postgres import find_binaries, free_port
+from supersetctl.local.postgres import free_port
 from supersetctl.local.stack import LocalStack
 from supersetctl.paths import RepoPaths
-from tests.fixtures.helpers import REPO_ROOT, need
-from tests.fixtures.postgres import _scratch
+from tests.fixtures.helpers import copy_repo
+from tests.fixtures.postgres import _scratch, postgres_binaries
 
 pytestmark = pytest.mark.integration
 
@@ -76,14 +76,9 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(superset_runtime: Path) -> Iterator[Stack]:
-    try:
-        find_binaries()
-    except Exception as exc:
-        need(False, str(exc))
+    postgres_binaries()
     scratch = _scratch("supersetctl-stack-")
-    repo = scratch / "repo"
-    for name in ("infra", "config", "image"):
-        shutil.copytree(REPO_ROOT / name, repo / name)
+    repo = copy_repo(scratch / "repo", ("infra", "config", "image"))
     s = Stack(repo, free_port(), free_port(), superset_runtime)
     try:
         yield s

@@ -13,6 +13,7 @@ from supersetctl.cli._output import emit_json, info, is_json, state, write
 from supersetctl.errors import ExitCode, UsageError
 from supersetctl.paths import ENVIRONMENTS
 from supersetctl.provision import (
+    ExportResult,
     Plan,
     client_for_env,
     describe,
@@ -169,13 +170,18 @@ def export(
     paths = state.paths()
     with client_for_env(paths, env, url=url) as client:
         result = export_env(paths, env, client, dashboards=dashboard or None)
+    _render_written(result, "export")
+
+
+def _render_written(result: ExportResult, verb: str) -> None:
+    """What export and import-bundle wrote into the layout."""
     if is_json():
         emit_json(result.as_dict())
-    else:
-        write("".join(f"wrote {p}\n" for p in result.written))
-        write(f"export: {len(result.written)} written, {len(result.unchanged)} unchanged\n")
-        for w in result.warnings:
-            info(f"warning: {w}")
+        return
+    write("".join(f"wrote {p}\n" for p in result.written))
+    write(f"{verb}: {len(result.written)} written, {len(result.unchanged)} unchanged\n")
+    for w in result.warnings:
+        info(f"warning: {w}")
 
 
 @app.command("import-bundle")
@@ -195,13 +201,7 @@ def import_bundle_cmd(
     _check_env(env)
     paths = state.paths()
     result = import_bundle(paths, path, env=env)
-    if is_json():
-        emit_json(result.as_dict())
-    else:
-        write("".join(f"wrote {p}\n" for p in result.written))
-        write(f"import-bundle: {len(result.written)} written, {len(result.unchanged)} unchanged\n")
-        for w in result.warnings:
-            info(f"warning: {w}")
+    _render_written(result, "import-bundle")
 
 
 @app.command()
