@@ -28,6 +28,9 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith(_STRIP_PREFIXES) or name in _STRIP_NAMES:
             monkeypatch.delenv(name, raising=False)
+    # no access token kept between tests (nor in the home folder); the tests of the token
+    # cache point it at a folder of their own
+    monkeypatch.setenv("SUPERSETCTL_TOKEN_CACHE", "off")
     yield
 
 

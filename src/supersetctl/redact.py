@@ -86,7 +86,7 @@ def register_uri(uri: str) -> None:
 
 
 def _secret_name(name: str) -> bool:
-    from supersetctl.secrets.rules import is_secret_name  # the one naming rule; lazy: no cycle
+    from supersetctl.secrets.names import is_secret_name  # the one naming rule; lazy: no cycle
 
     return is_secret_name(name)
 

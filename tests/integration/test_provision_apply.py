@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import stat
+import time
+from pathlib import Path
 
 import pytest
 
 from supersetctl.errors import ConfigError
-from supersetctl.provision import Change, Plan, apply_env, drift_env, plan_env
+from supersetctl.provision import Change, Plan, apply_env, client_for_env, drift_env, plan_env
 from supersetctl.provision.live import read_live
 from supersetctl.superset import SupersetClient
 from supersetctl.superset.bundle import dump_native, load_native
+from tests.fixtures.helpers import fake_jwt
 from tests.fixtures.provision import ProvRepo
 
 pytestmark = pytest.mark.integration
@@ -183,3 +187,27 @@ def test_cli_plan_exit_codes_and_json(
     drift = run_cli(["--repo", repo, "drift", "--env", "dev"])
     assert "drift:" in drift.stdout
     assert prov_repo.paths.root.joinpath(".local", "provision", "dev.json").exists()
+
+
+def test_a_login_is_kept_for_the_next_run_and_a_refused_token_replaced(
+    prov_repo: ProvRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUPERSETCTL_TOKEN_CACHE", str(tmp_path / "tokens"))
+    paths = prov_repo.paths
+    login = ("POST", "api/v1/security/login")
+    runs = []
+    for _ in range(2):
+        with client_for_env(paths, "dev") as client:
+            plan_env(paths, "dev", client)
+            runs.append(client.requests_sent)
+    assert login in runs[0]
+    assert login not in runs[1]  # the second run used the kept token
+    (kept,) = (tmp_path / "tokens").iterdir()
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    doc = json.loads(kept.read_text())
+    doc["access_token"] = forged = fake_jwt(time.time() + 600)  # as after a SECRET_KEY change
+    kept.write_text(json.dumps(doc))
+    with client_for_env(paths, "dev") as client:
+        plan_env(paths, "dev", client)
+        assert login in client.requests_sent  # Superset refused it (422): a password login
+    assert json.loads(kept.read_text())["access_token"] not in ("", forged)

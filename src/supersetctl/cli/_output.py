@@ -7,12 +7,13 @@ import sys
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from supersetctl.paths import RepoPaths, find_root
 from supersetctl.redact import redact
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class Format(StrEnum):
@@ -32,11 +33,11 @@ class State:
 state = State()
 
 
-def out_console() -> Console:
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
-
-
+# rich is imported when something is printed through it (a status, an error), not on every
+# start: `write` and `emit_json` need none of it
 def err_console() -> Console:
+    from rich.console import Console
+
     return Console(file=sys.stderr, highlight=False, soft_wrap=True)
 
 

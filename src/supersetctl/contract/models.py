@@ -25,7 +25,8 @@ EnvVarName = Annotated[str, Field(pattern=ENV_NAME, description="An environment 
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # built on first validation: a command that reads one kind of file builds only its models
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # ---------------------------------------------------------------- manifest.json
@@ -94,7 +95,10 @@ class Manifest(_Strict):
     """infra/superset/manifest.json: the pinned runtime image."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, json_schema_extra={"title": "supersetctl image manifest"}
+        extra="forbid",
+        frozen=True,
+        defer_build=True,
+        json_schema_extra={"title": "supersetctl image manifest"},
     )
 
     schema_version: Literal[1] = Field(description="The version of this file's format.")
@@ -206,6 +210,7 @@ class EnvConfig(_Strict):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
+        defer_build=True,
         json_schema_extra={"title": "supersetctl environment config"},
     )
 

@@ -10,7 +10,8 @@ Entry points (each takes the repo paths, the environment name and a
 - ``export_env(paths, env, client, *, dashboards=None) -> ExportResult`` — live into files.
 - ``import_bundle(paths, source, *, env="dev") -> ExportResult`` — a native export into files.
 - ``client_for_env(paths, env, *, url=None) -> SupersetClient`` — a client from
-  ``config/<env>/`` and the credential variables it names.
+  ``config/<env>/`` and the credential variables it names (with the access-token cache of
+  :mod:`supersetctl.superset.tokens`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from supersetctl.contract.models import EnvConfig
 from supersetctl.errors import ConfigError
 from supersetctl.paths import RepoPaths
 from supersetctl.superset import Credentials, SupersetClient, parse, read_path
+from supersetctl.superset.tokens import TokenCache
 
 from .cache import VerifiedCache
 from .engine import (
@@ -100,7 +102,9 @@ def client_for_env(paths: RepoPaths, env: str, *, url: str | None = None) -> Sup
                 ),
             )
         creds = Credentials(username=user, password=password)
-    return SupersetClient(url or cfg.superset.url, creds)
+    # a password login's token is kept for the next runs (superset/tokens.py)
+    cache = TokenCache.default() if creds.username else None
+    return SupersetClient(url or cfg.superset.url, creds, token_cache=cache)
 
 
 def load_desired(paths: RepoPaths, env: str) -> list[Desired]:

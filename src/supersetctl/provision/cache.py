@@ -1,6 +1,6 @@
 """Which assets were last seen equal to their files, so a no-change run needs no export.
 
-An entry is ``uuid -> [changed_on, hash of the file's comparable form, kind, id]``. It is
+An entry is ``uuid -> [changed_on, hash of the file's resolved content, kind, id]``. It is
 written only after a real content comparison found the asset unchanged, and used only while
 both the live ``changed_on`` and the file are the same; anything else is compared again.
 
@@ -26,7 +26,7 @@ from supersetctl.fsutil import atomic_write
 
 log = logging.getLogger(__name__)
 
-VERSION = 2
+VERSION = 3
 Fingerprint = dict[str, list[Any]]
 
 

@@ -23,7 +23,7 @@ from supersetctl.superset import SupersetClient, write_zip
 from .cache import VerifiedCache, content_key
 from .layout import KIND_ORDER, AssetFile
 from .live import LiveState, fetch_content, is_managed
-from .normalize import MASKED, FieldDiff, comparable, diff, mask_uri_password
+from .normalize import MASKED, FieldDiff, comparable, diff, mask_uri_password, position_ids
 from .variables import Variables, interpolate
 
 log = logging.getLogger(__name__)
@@ -181,6 +181,15 @@ def _resolve_one(asset: AssetFile, variables: Variables, url_base: str) -> Desir
 # ---------------------------------------------------------------- plan
 
 
+def desired_key(d: Desired, chart_uuids: dict[int, str]) -> str:
+    """What the cache keeps of a file's asset: a hash of its resolved content (and, for a
+    dashboard, of the chart uuids its chart ids stand for). Any change to the form compared
+    with the live asset changes this key, so a hit never hides a difference; hashing the
+    content as is spares every no-change run the normalisation of every asset."""
+    ids = position_ids(d.data.get("position"), chart_uuids) if d.kind == "dashboard" else {}
+    return content_key([d.data, sorted(ids.items())])
+
+
 def make_plan(
     desired: list[Desired],
     live: LiveState,
@@ -198,7 +207,7 @@ def make_plan(
     ``prune`` lists managed live assets that have no file as ``delete``; ``unmanaged`` lists
     the others too (as ``unmanaged``, never deleted)."""
     chart_uuids = live.chart_uuids()
-    keys = {d.uuid: content_key(comparable(d.kind, d.data, chart_uuids)) for d in desired}
+    keys = {d.uuid: desired_key(d, chart_uuids) for d in desired}
     need = []
     for d in desired:
         current = live.assets.get(d.uuid)

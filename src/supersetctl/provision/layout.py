@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,7 +97,9 @@ def load_layout(
     are not parsed again. Raises :class:`ConfigError` on a file that is no asset, has no
     uuid, or repeats a uuid.
     """
-    rel_to = rel_to or root
+    # resolved once: every file below is named relative to these (no realpath per file)
+    root = root.resolve()
+    rel_to = (rel_to or root).resolve()
     old = _parse_cache(cache).get("files", {})
     new: dict[str, Any] = {}
     assets: list[AssetFile] = []
@@ -105,13 +108,17 @@ def load_layout(
         base = root / folder
         if not base.is_dir():
             continue
-        files = sorted(p for p in base.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml"))
-        for file in files:
+        for file in sorted(p for p in base.rglob("*") if p.suffix in (".yaml", ".yml")):
             try:
-                rel = file.resolve().relative_to(rel_to.resolve()).as_posix()
+                st = file.stat()
+            except FileNotFoundError:  # a dangling symlink
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            try:
+                rel = file.relative_to(rel_to).as_posix()
             except ValueError:
                 rel = file.as_posix()
-            st = file.stat()
             stamp = [st.st_mtime_ns, st.st_size]
             hit = old.get(rel)
             if isinstance(hit, list) and len(hit) == 2 and hit[0] == stamp:

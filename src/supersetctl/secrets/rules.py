@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import unquote
 
+from supersetctl.secrets.names import is_secret_name, name_tokens
 from supersetctl.secrets.placeholders import is_placeholder
 
 # Superset's public default SECRET_KEYs (CVE-2023-27524), as the running app sees them. Listed
@@ -111,41 +112,8 @@ def make_context(path: str, lines: Sequence[str], text: str | None = None) -> Co
 
 # --- names -------------------------------------------------------------------------------
 
-_SPLIT = re.compile(r"[_.\-\s]+|(?<=[a-z0-9])(?=[A-Z])")
-_SECRET_LAST = frozenset({"password", "passwd", "pwd", "passphrase", "secret", "token", "apikey"})
-_SECRET_SUFFIXES = ("password", "passwd", "secret", "token")
-_SECRET_PAIRS = frozenset(
-    {
-        ("api", "key"),
-        ("secret", "key"),
-        ("private", "key"),
-        ("access", "key"),
-        ("auth", "key"),
-        ("role", "key"),
-        ("signing", "key"),
-        ("encryption", "key"),
-        ("master", "key"),
-        ("service", "key"),
-        ("client", "secret"),
-    }
-)
 _SECRET_KEY_NAMES = frozenset({"secret_key", "superset_secret_key", "flask_secret_key"})
 _ODOO_NAMES = frozenset({"admin_passwd", "db_password"})
-
-
-def name_tokens(name: str) -> list[str]:
-    return [t.lower() for t in _SPLIT.split(name) if t]
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether a variable or key called ``name`` holds a secret (PGPASSWORD, api_key, ...)."""
-    tokens = name_tokens(name)
-    if not tokens:
-        return False
-    last = tokens[-1]
-    if last in _SECRET_LAST or last.endswith(_SECRET_SUFFIXES):
-        return True
-    return len(tokens) >= 2 and (tokens[-2], last) in _SECRET_PAIRS
 
 
 def _rule_for_name(name: str) -> str:

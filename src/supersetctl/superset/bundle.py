@@ -13,12 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from supersetctl.errors import ConfigError
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 PREFIXES = {
     "databases/": "database",
@@ -33,8 +28,12 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 def load_native(text: str, path: str) -> Any:
     """Parse asset YAML the way Superset's importer does (PyYAML safe load, YAML 1.1)."""
+    # imported on first use: a run whose files are all in the parse cache needs no YAML parser
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506  (a safe loader)
+        return yaml.load(text, Loader=loader)  # noqa: S506  (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -44,7 +43,10 @@ def load_native(text: str, path: str) -> Any:
 def dump_native(data: Any) -> str:
     """Asset YAML as Superset writes it (PyYAML safe dump, keys in the given order), so that
     strings such as ``yes`` or ``on`` stay strings for the importer."""
-    text: str = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=4096)
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    text: str = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=4096)
     return text
 
 

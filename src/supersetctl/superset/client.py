@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -23,6 +24,7 @@ from supersetctl.errors import SupersetAPIError
 from supersetctl.redact import redact, register
 
 from .rison import dumps as rison
+from .tokens import TokenCache
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +59,27 @@ class SupersetClient:
         retries: int = 4,
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        token_cache: TokenCache | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.credentials = credentials
-        self.http = http or httpx.Client(timeout=timeout)
+        if http is None:
+            # https: verified against the CA bundle. http (a local stack): no TLS connection is
+            # ever made (requests go to this URL only and redirects are not followed), so the
+            # client gets a verifying context that trusts no CA at all: TLS would fail closed,
+            # and no run pays for loading the CA bundle it never uses
+            verify: ssl.SSLContext | bool = (
+                True if self.url.startswith("https://") else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            )
+            http = httpx.Client(timeout=timeout, verify=verify)
+        self.http = http
         self.http.base_url = httpx.URL(self.url + "/")
         self.retries = retries
         self.backoff = backoff
         self._sleep = sleep
         self._token: str | None = None
+        self.token_cache = token_cache
+        self._cached = False  # the token in use came from token_cache
         self._csrf: str | None = None
         self._login_lock = threading.RLock()
         self.requests_sent: list[tuple[str, str]] = []  # (method, path): what this client did
@@ -136,9 +150,8 @@ class SupersetClient:
     ) -> httpx.Response:
         """A checked request: a status outside ``ok`` raises :class:`SupersetAPIError`."""
         response = self._send(method, path, **kwargs)
-        if response.status_code == 401 and self.credentials.access_token is None:
-            self._token = None  # the token expired: log in again once
-            response = self._send(method, path, **kwargs)
+        if self.credentials.access_token is None and self._refused(response):
+            response = self._send(method, path, **kwargs)  # with a fresh login
         if response.status_code not in set(ok):
             raise SupersetAPIError(
                 f"{method} {path}: HTTP {response.status_code}: {_reason(response)}",
@@ -146,9 +159,25 @@ class SupersetClient:
             )
         return response
 
+    def _refused(self, response: httpx.Response) -> bool:
+        """Whether the token ``response`` was sent with is no good (then it is dropped, and the
+        next request logs in): 401 once it expired; for a token kept from an earlier run, also
+        422, Superset's answer to a token it cannot verify (a new SECRET_KEY, say). A 422 for
+        another reason comes back again after the login and is reported then."""
+        used = response.request.headers.get("Authorization", "").removeprefix("Bearer ")
+        with self._login_lock:
+            if used != self._token:  # another thread found it bad and replaced it already
+                return response.status_code in (401, 422)
+            if response.status_code == 401 or (response.status_code == 422 and self._cached):
+                if self._cached and self.token_cache and self.credentials.username:
+                    self.token_cache.drop(self.url, self.credentials.username)
+                self._token, self._cached = None, False
+                return True
+        return False
+
     def login(self) -> None:
-        """Get an access token (unless one was given); the CSRF token comes with the first
-        write."""
+        """Get an access token (unless one was given): from the token cache when it holds a
+        good one, else by a password login; the CSRF token comes with the first write."""
         creds = self.credentials
         if creds.access_token:
             self._token = creds.access_token
@@ -158,6 +187,12 @@ class SupersetClient:
                     "no Superset credentials",
                     hint="set the admin username/password variables named in config/<env>/",
                 )
+            cached = self.token_cache.get(self.url, creds.username) if self.token_cache else None
+            if cached:
+                log.debug("using the access token kept from an earlier login")
+                self._token, self._cached = cached, True
+                self._csrf = None
+                return
             response = self._send(
                 "POST",
                 "api/v1/security/login",
@@ -166,7 +201,7 @@ class SupersetClient:
                     "username": creds.username,
                     "password": creds.password,
                     "provider": "db",
-                    "refresh": True,
+                    "refresh": False,  # never used: a login per expiry instead
                 },
             )
             if response.status_code != 200:
@@ -180,7 +215,9 @@ class SupersetClient:
             if not isinstance(token, str):
                 raise SupersetAPIError("login answered without an access_token")
             register(token)
-            self._token = token
+            self._token, self._cached = token, False
+            if self.token_cache:
+                self.token_cache.put(self.url, creds.username, token)
         self._csrf = None  # fetched before the first write (a read-only run never needs it)
 
     def _fetch_csrf(self) -> None:
