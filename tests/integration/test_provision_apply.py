@@ -211,3 +211,27 @@ def test_a_login_is_kept_for_the_next_run_and_a_refused_token_replaced(
         plan_env(paths, "dev", client)
         assert login in client.requests_sent  # Superset refused it (422): a password login
     assert json.loads(kept.read_text())["access_token"] not in ("", forged)
+
+
+def test_a_strict_environment_is_gated_by_db_verify_in_the_cli_and_the_library(
+    prov_repo: ProvRepo,
+    ss_client: SupersetClient,
+    run_cli,  # type: ignore[no-untyped-def]
+) -> None:
+    cfg = prov_repo.paths.env_config("dev")
+    cfg.write_text(
+        cfg.read_text().replace("strict_read_only: false", "strict_read_only: true")
+        + "access:\n  analytics_schema: analytics\n  owner_role: analytics_owner\n"
+        "  admin_url_env: GATE_TEST_ADMIN_URL\n"
+    )
+    repo = str(prov_repo.paths.root)
+    refused = run_cli(["--repo", repo, "apply", "--env", "dev", "--yes"])
+    assert refused.exit_code == 2, refused.stdout + refused.stderr
+    assert "GATE_TEST_ADMIN_URL" in refused.stderr
+    with pytest.raises(ConfigError, match="GATE_TEST_ADMIN_URL"):
+        apply_env(prov_repo.paths, "dev", ss_client)
+    assert not _imports(ss_client)
+    # nothing reached Superset: every asset is still to be created
+    assert {c.action for c in _mine(prov_repo, plan_env(prov_repo.paths, "dev", ss_client))} == {
+        "create"
+    }

@@ -22,8 +22,9 @@ from supersetctl.provision import (
     import_bundle,
     load_desired,
     prepare,
+    send_plan,
 )
-from supersetctl.provision.engine import DEFAULT_CHUNK, apply_plan
+from supersetctl.provision.engine import DEFAULT_CHUNK
 
 EnvOpt = Annotated[
     str,
@@ -136,7 +137,7 @@ def apply(
             info(_render_plan(result_plan))
             if not typer.confirm("apply these changes?"):
                 raise typer.Exit(ExitCode.FINDINGS)
-        result = apply_plan(result_plan, desired, client, live, chunk_size=chunk_size)
+        result = send_plan(paths, env, result_plan, desired, client, live, chunk_size=chunk_size)
     if is_json():
         emit_json(result.as_dict())
     else:

@@ -5,7 +5,8 @@ Entry points (each takes the repo paths, the environment name and a
 
 - ``apply_env(paths, env, client, *, prune=False) -> ApplyResult`` — make the instance match
   the files (what ``supersetctl apply`` and ``supersetctl up`` run).
-- ``plan_env(paths, env, client, *, prune=False) -> Plan`` — what apply would do.
+- ``plan_env(paths, env, client, *, prune=False) -> Plan`` — what apply would do;
+  ``prepare`` then ``send_plan`` split ``apply_env`` in two (the CLI asks in between).
 - ``drift_env(paths, env, client) -> Plan`` — every difference, hand-made assets included.
 - ``export_env(paths, env, client, *, dashboards=None) -> ExportResult`` — live into files.
 - ``import_bundle(paths, source, *, env="dev") -> ExportResult`` — a native export into files.
@@ -66,6 +67,7 @@ __all__ = [
     "load_desired",
     "plan_env",
     "prepare",
+    "send_plan",
 ]
 
 
@@ -194,6 +196,22 @@ def apply_env(
     connect to the database.
     """
     desired, live, plan = prepare(paths, env, client, prune=prune, refresh=refresh, force=force)
+    return send_plan(paths, env, plan, desired, client, live, chunk_size=chunk_size)
+
+
+def send_plan(
+    paths: RepoPaths,
+    env: str,
+    plan: Plan,
+    desired: list[Desired],
+    client: SupersetClient,
+    live: LiveState,
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> ApplyResult:
+    """Send what ``plan`` (from :func:`prepare`) says, after the environment's gate: where it
+    is strict (``flags.strict_read_only``), the database access model must pass ``db verify``
+    first. The one way a plan reaches Superset, for ``apply_env`` and the CLI alike."""
     if plan.changed:
         from supersetctl.db.verify import gate_env  # psycopg only when something is sent
 
