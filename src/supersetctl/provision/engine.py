@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -23,8 +24,8 @@ from supersetctl.superset import SupersetClient, write_zip
 from .cache import VerifiedCache, content_key
 from .layout import KIND_ORDER, AssetFile
 from .live import LiveState, fetch_content, is_managed
-from .normalize import MASKED, FieldDiff, comparable, diff, mask_uri_password, position_ids
-from .variables import Variables, interpolate
+from .normalize import MASKED, FieldDiff, comparable, diff, position_ids
+from .variables import Variables, interpolate, names_in
 
 log = logging.getLogger(__name__)
 
@@ -142,31 +143,18 @@ def resolve(assets: Iterable[AssetFile], variables: Variables, url_base: str = "
 def _resolve_one(asset: AssetFile, variables: Variables, url_base: str) -> Desired:
     raw = dict(asset.raw)
     password: str | None = None
-    pw_template = raw.pop("password", None)
+    is_db = asset.kind == "database"
+    pw_template = raw.pop("password", None) if is_db else None
+    uri_template = raw.pop("sqlalchemy_uri", None) if is_db else None
     data, secrets = interpolate(raw, variables, asset.rel)
-    if asset.kind == "database":
-        uri_template = raw.get("sqlalchemy_uri")
-        uri_secrets: set[str] = set()
+    if uri_template is not None:
         if isinstance(uri_template, str):
-            _, uri_secrets = interpolate(
-                {"u": uri_template}, variables, asset.rel, secret_value=lambda n: ""
-            )
-            masked, password = mask_uri_password(str(data["sqlalchemy_uri"]))
-            data["sqlalchemy_uri"] = masked
-            if password == MASKED:
-                password = None
-            elif password is not None and not uri_secrets:
-                raise ConfigError(
-                    "sqlalchemy_uri holds a literal password",
-                    path=asset.rel,
-                    hint="write the password as ${SECRET} (a variable config/<env>/ declares "
-                    "as a secret), or XXXXXXXXXX to keep the one Superset has",
-                )
-        if pw_template is not None:
-            resolved_pw, pw_secrets = interpolate({"p": pw_template}, variables, asset.rel)
-            password = str(resolved_pw["p"]) if resolved_pw["p"] else password
-            secrets -= pw_secrets
-        secrets -= uri_secrets
+            data["sqlalchemy_uri"], password = database_uri(uri_template, variables, asset.rel)
+        else:
+            data["sqlalchemy_uri"] = uri_template
+    if pw_template is not None:
+        resolved_pw, _ = interpolate({"p": pw_template}, variables, asset.rel)
+        password = str(resolved_pw["p"]) if resolved_pw["p"] else password
     if secrets:
         raise ConfigError(
             f"secret variable(s) {', '.join(sorted(secrets))} used outside a database password",
@@ -176,6 +164,69 @@ def _resolve_one(asset: AssetFile, variables: Variables, url_base: str) -> Desir
     data["is_managed_externally"] = True
     data["external_url"] = external_url(asset, url_base)
     return Desired(asset, data, password)
+
+
+# a URI's scheme, user, password and the rest, read from the file as written: variable names
+# hold no URI delimiters, so the parts are found before any value (a password with / ? # @) is
+# filled in
+_URI_PARTS = re.compile(
+    r"^(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://)"
+    r"(?:(?P<user>[^:@/?#]*)(?::(?P<pw>[^@/?#]*))?@)?(?P<rest>.*)$",
+    re.DOTALL,
+)
+_ONE_VAR = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+def database_uri(template: str, variables: Variables, file: str) -> tuple[str, str | None]:
+    """A database's ``sqlalchemy_uri`` for the importer (password masked) and the password to
+    send beside it through the importer's password field.
+
+    The password part must be exactly ``${SECRET}`` (a secret variable), ``XXXXXXXXXX`` (keep
+    the one Superset has) or absent; a secret anywhere else in the URI, a literal password, or
+    a password made of more than one secret is refused, before any value is filled in.
+    """
+    m = _URI_PARTS.match(template)
+    if m is None:  # not a URL: no place for a password in it
+        uri, used = interpolate(template, variables, file)
+        if used:
+            raise _uri_secret_error(used, file)
+        return str(uri), None
+    user, pw = m["user"], m["pw"]
+    outside, used = interpolate(
+        [m["head"], user or "", m["rest"]], variables, file, secret_value=lambda n: ""
+    )
+    if used:
+        raise _uri_secret_error(used, file)
+    head, user_value, rest = (str(v) for v in outside)
+    if user is None:  # no user info at all
+        return head + rest, None
+    if pw is None:
+        return f"{head}{user_value}@{rest}", None
+    password: str | None = None
+    if pw != MASKED:
+        one = _ONE_VAR.match(pw)
+        if one is None or not variables.is_secret(one[1]):
+            mixed = [n for n in names_in(pw) if variables.is_secret(n)]
+            raise ConfigError(
+                "the password in sqlalchemy_uri must be exactly ${SECRET}"
+                if mixed
+                else "sqlalchemy_uri holds a literal password",
+                path=file,
+                hint="write the password as ${SECRET} (a variable config/<env>/ declares "
+                "as a secret), or XXXXXXXXXX to keep the one Superset has",
+            )
+        value, _ = interpolate(pw, variables, file)
+        password = str(value)
+    return f"{head}{user_value}:{MASKED}@{rest}", password
+
+
+def _uri_secret_error(names: set[str], file: str) -> ConfigError:
+    return ConfigError(
+        f"secret variable(s) {', '.join(sorted(names))} used in sqlalchemy_uri outside its "
+        "password",
+        path=file,
+        hint="a secret may only be the whole password: scheme://user:${SECRET}@host/db",
+    )
 
 
 # ---------------------------------------------------------------- plan

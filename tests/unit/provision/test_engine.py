@@ -11,7 +11,7 @@ import pytest
 from supersetctl.contract.models import EnvConfig
 from supersetctl.errors import ConfigError
 from supersetctl.provision.cache import VerifiedCache
-from supersetctl.provision.engine import describe, make_plan, resolve
+from supersetctl.provision.engine import database_uri, describe, make_plan, resolve
 from supersetctl.provision.export import database_uri_template, keep_placeholders
 from supersetctl.provision.layout import AssetFile, load_layout, slugify
 from supersetctl.provision.live import LiveAsset, LiveState
@@ -380,3 +380,45 @@ def test_a_literal_password_in_a_database_file_is_refused(tmp_path: Path) -> Non
         {"database_name": "x", "sqlalchemy_uri": keep, "uuid": DB_UUID},
     )
     assert resolve(load_layout(tmp_path), _vars())[0].password is None
+
+
+@pytest.mark.parametrize("special", ["s3cr/et", "a?b", "x#y", "p@ss", "c:olon"])
+def test_a_password_with_uri_delimiters_still_goes_through_the_password_field(
+    special: str,
+) -> None:
+    pw = special + secrets.token_hex(4)
+    uri, password = database_uri(URI, _vars(ODOO_RO_PASSWORD=pw), "databases/odoo.yaml")
+    assert uri == "postgresql://superset_ro:XXXXXXXXXX@db.internal:5432/odoo"
+    assert password == pw
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("postgresql://${ODOO_RO_PASSWORD}:x@h/db", "outside its password"),
+        ("postgresql://u@h/db?password=${ODOO_RO_PASSWORD}", "outside its password"),
+        ("postgresql://u:XXXXXXXXXX@${ODOO_RO_PASSWORD}/db", "outside its password"),
+        ("postgresql://u:${ODOO_RO_PASSWORD}" + "x@h/db", "must be exactly"),  # mixed
+        ("postgresql://u:${ODOO_DB_USER}@h/db", "literal password"),
+        ("${ODOO_RO_PASSWORD}", "outside its password"),
+    ],
+)
+def test_a_secret_anywhere_but_the_whole_uri_password_is_refused(
+    template: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        database_uri(template, _vars(ODOO_RO_PASSWORD="pw-" + secrets.token_hex(4)), "d.yaml")
+    assert "d.yaml" in str(info.value)
+
+
+def test_uris_without_a_password_keep_their_shape() -> None:
+    v = _vars()
+    assert database_uri("sqlite:///x.db", v, "d") == ("sqlite:///x.db", None)
+    assert database_uri("postgresql://${ODOO_DB_USER}@h/db", v, "d") == (
+        "postgresql://superset_ro@h/db",
+        None,
+    )
+    assert database_uri("postgresql://u:XXXXXXXXXX@h/db", v, "d") == (
+        "postgresql://u:XXXXXXXXXX@h/db",
+        None,
+    )
