@@ -168,7 +168,12 @@ def plan_files(
         if uuid in existing:
             data = keep_placeholders(data, existing[uuid].raw, variables, existing[uuid].rel)
         uri = data.get("sqlalchemy_uri")
-        if item.kind == "database" and isinstance(uri, str) and "${" not in uri:
+        kept_pw = existing[uuid].raw.get("password") if uuid in existing else None
+        if item.kind == "database" and kept_pw is not None:
+            # the file sends its password through `password:` (no export shows one): keep
+            # that line, and the URI as the file writes it
+            data = _with_password(data, kept_pw)
+        elif item.kind == "database" and isinstance(uri, str) and "${" not in uri:
             template, warning = database_uri_template(
                 data["sqlalchemy_uri"], cfg, db_slug.get(uuid, "database")
             )
@@ -178,6 +183,19 @@ def plan_files(
             data.pop("password", None)
         out[paths[uuid]] = dump_native(data)
     return out, warnings
+
+
+def _with_password(data: dict[str, Any], password: Any) -> dict[str, Any]:
+    """``data`` with ``password`` right after ``sqlalchemy_uri`` (a stable place)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "password":
+            continue
+        out[key] = value
+        if key == "sqlalchemy_uri":
+            out["password"] = password
+    out.setdefault("password", password)
+    return out
 
 
 def _uuid(item: Item) -> str:

@@ -12,7 +12,12 @@ from supersetctl.contract.models import EnvConfig
 from supersetctl.errors import ConfigError
 from supersetctl.provision.cache import VerifiedCache
 from supersetctl.provision.engine import database_uri, describe, make_plan, resolve
-from supersetctl.provision.export import database_uri_template, keep_placeholders
+from supersetctl.provision.export import (
+    Item,
+    database_uri_template,
+    keep_placeholders,
+    plan_files,
+)
 from supersetctl.provision.layout import AssetFile, load_layout, slugify
 from supersetctl.provision.live import LiveAsset, LiveState
 from supersetctl.provision.normalize import comparable, diff, for_file
@@ -302,6 +307,29 @@ def test_export_keeps_a_placeholder_that_still_resolves() -> None:
         "a": "${ODOO_DB_HOST}",
         "b": "elsewhere",
     }
+
+
+def test_export_keeps_a_files_password_line(tmp_path: Path) -> None:
+    masked = "postgresql://superset_ro:XXXXXXXXXX@db.internal:5432/odoo"
+    raw = {
+        "database_name": "odoo",
+        "sqlalchemy_uri": masked,
+        "password": "${ODOO_RO_PASSWORD}",
+        "uuid": DB_UUID,
+    }
+    _write(tmp_path, "databases/odoo.yaml", raw)
+    existing = {a.uuid: a for a in load_layout(tmp_path, tmp_path)}
+    live = {"database_name": "odoo", "sqlalchemy_uri": masked, "uuid": DB_UUID, "version": "1"}
+    files, _ = plan_files([Item("database", live)], existing, {}, "", None, _vars())
+    assert list(files) == ["databases/odoo.yaml"]
+    _write(tmp_path, "databases/odoo.yaml", {})
+    (tmp_path / "databases/odoo.yaml").write_text(files["databases/odoo.yaml"])
+    pw = "pw-" + secrets.token_hex(6)
+    (db,) = resolve(load_layout(tmp_path, tmp_path), _vars(ODOO_RO_PASSWORD=pw))
+    assert db.password == pw  # still sent after an export
+    assert db.data["sqlalchemy_uri"] == masked
+    text = files["databases/odoo.yaml"]
+    assert text.index("sqlalchemy_uri") < text.index("password: ${ODOO_RO_PASSWORD}")
 
 
 def test_slugify() -> None:
