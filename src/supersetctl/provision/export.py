@@ -22,7 +22,7 @@ from supersetctl.fsutil import atomic_write_many
 from supersetctl.superset.bundle import dump_native
 
 from .layout import KIND_ORDER, NAME_KEY, AssetFile, load_layout, slugify
-from .normalize import MASKED, chart_nodes, for_file
+from .normalize import MASKED, chart_nodes, for_file, same_scalar
 from .variables import Variables, interpolate
 
 log = logging.getLogger(__name__)
@@ -88,12 +88,13 @@ def keep_placeholders(new: Any, raw: Any, variables: Variables, file: str) -> An
         return {k: keep_placeholders(v, raw.get(k), variables, file) for k, v in new.items()}
     if isinstance(new, list) and isinstance(raw, list) and len(new) == len(raw):
         return [keep_placeholders(n, r, variables, file) for n, r in zip(new, raw, strict=True)]
-    if isinstance(raw, str) and "${" in raw and isinstance(new, str):
+    if isinstance(raw, str) and "${" in raw and isinstance(new, str | bool | int | float):
         try:
             resolved, _ = interpolate(raw, variables, file, secret_value=lambda n: MASKED)
         except ConfigError:
             return new
-        if resolved == new:
+        # `cache_timeout: ${CACHE}` comes back from Superset as the number 600
+        if resolved == new or same_scalar(resolved, new):
             return raw
     return new
 

@@ -276,4 +276,23 @@ def diff(desired: Any, live: Any, path: str = "") -> list[FieldDiff]:
         return out
     if desired == live or (desired in (None, "", [], {}) and live in (None, "", [], {})):
         return []
+    if same_scalar(desired, live):
+        return []
     return [FieldDiff(path or "(asset)", live, desired)]
+
+
+def same_scalar(a: Any, b: Any) -> bool:
+    """Whether a string and a number or boolean say the same (``"600"`` and ``600``,
+    ``"true"`` and ``True``): a ``${VAR}`` always resolves to text, and Superset stores the
+    number it stands for."""
+    if isinstance(b, str) and not isinstance(a, str):
+        a, b = b, a
+    if not isinstance(a, str) or not isinstance(b, bool | int | float):
+        return False
+    text = a.strip().lower()
+    if isinstance(b, bool):
+        return text == ("true" if b else "false")
+    try:
+        return float(text) == float(b) if isinstance(b, float) or "." in text else int(text) == b
+    except ValueError:
+        return False

@@ -450,3 +450,13 @@ def test_uris_without_a_password_keep_their_shape() -> None:
         "postgresql://u:XXXXXXXXXX@h/db",
         None,
     )
+
+
+def test_a_variable_standing_for_a_number_or_flag_settles() -> None:
+    v = Variables({"CACHE": "600", "FLAG": "true", "RATIO": "0.5"}, frozenset(), {})
+    raw = {"cache_timeout": "${CACHE}", "x": "${FLAG}", "r": "${RATIO}", "s": "${CACHE}"}
+    desired, _ = interpolate(raw, v, "f.yaml")
+    live = {"cache_timeout": 600, "x": True, "r": 0.5, "s": 601}
+    assert [d.path for d in diff(desired, live)] == ["s"]
+    assert diff({"a": "yes"}, {"a": True}) != []  # only true/false are booleans
+    assert keep_placeholders(live, raw, v, "f.yaml") == {**raw, "s": 601}
