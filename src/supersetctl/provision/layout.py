@@ -28,6 +28,8 @@ from supersetctl.errors import ConfigError
 from supersetctl.fsutil import atomic_write
 from supersetctl.superset.bundle import load_native
 
+from .normalize import chart_nodes
+
 log = logging.getLogger(__name__)
 
 KIND_ORDER = ("database", "dataset", "chart", "dashboard")
@@ -145,6 +147,7 @@ def load_layout(
                     hint="give every asset its own uuid (uuidgen, or python3 -m uuid)",
                 )
             data["uuid"] = uuid.lower()
+            _lower_refs(kind, data)  # Superset writes uuids in lower case; uuidgen may not
             if data["uuid"] in seen:
                 raise ConfigError(
                     f"uuid {uuid} is also used by {seen[data['uuid']]}",
@@ -161,6 +164,16 @@ def load_layout(
             log.info("cannot write %s: %s", cache, exc)
     _check_refs(assets)
     return assets
+
+
+def _lower_refs(kind: str, data: dict[str, Any]) -> None:
+    for key in ("database_uuid", "dataset_uuid"):
+        if isinstance(data.get(key), str):
+            data[key] = data[key].lower()
+    if kind == "dashboard":
+        for node in chart_nodes(data.get("position")):
+            if isinstance(node["meta"].get("uuid"), str):
+                node["meta"]["uuid"] = node["meta"]["uuid"].lower()
 
 
 def _check_refs(assets: list[AssetFile]) -> None:

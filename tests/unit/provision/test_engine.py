@@ -460,3 +460,27 @@ def test_a_variable_standing_for_a_number_or_flag_settles() -> None:
     assert [d.path for d in diff(desired, live)] == ["s"]
     assert diff({"a": "yes"}, {"a": True}) != []  # only true/false are booleans
     assert keep_placeholders(live, raw, v, "f.yaml") == {**raw, "s": 601}
+
+
+def test_upper_case_uuid_references_are_read_in_lower_case(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "datasources/odoo/t.yaml",
+        {"table_name": "t", "uuid": DS_UUID.upper(), "database_uuid": DB_UUID.upper()},
+    )
+    _write(
+        tmp_path,
+        "dashboards/d/charts/c.yaml",
+        {"slice_name": "c", "uuid": CH_UUID, "dataset_uuid": DS_UUID.upper()},
+    )
+    node = {"type": "CHART", "meta": {"chartId": 1, "uuid": CH_UUID.upper()}}
+    _write(
+        tmp_path,
+        "dashboards/d/dashboard.yaml",
+        {"dashboard_title": "d", "uuid": DA_UUID, "position": {"CHART-1": node}},
+    )
+    by_kind = {a.kind: a.raw for a in load_layout(tmp_path)}
+    assert by_kind["dataset"]["uuid"] == DS_UUID
+    assert by_kind["dataset"]["database_uuid"] == DB_UUID
+    assert by_kind["chart"]["dataset_uuid"] == DS_UUID
+    assert by_kind["dashboard"]["position"]["CHART-1"]["meta"]["uuid"] == CH_UUID
