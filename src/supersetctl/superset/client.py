@@ -169,8 +169,8 @@ class SupersetClient:
             if used != self._token:  # another thread found it bad and replaced it already
                 return response.status_code in (401, 422)
             if response.status_code == 401 or (response.status_code == 422 and self._cached):
-                if self._cached and self.token_cache and self.credentials.username:
-                    self.token_cache.drop(self.url, self.credentials.username)
+                if self.token_cache and self.credentials.username:  # kept by us or a run before
+                    self.token_cache.drop(self.url, self.credentials.username, used)
                 self._token, self._cached = None, False
                 return True
         return False

@@ -123,6 +123,13 @@ class TokenCache:
         except OSError as exc:
             log.info("cannot keep the access token in %s: %s", self.folder, exc)
 
-    def drop(self, url: str, username: str) -> None:
-        with contextlib.suppress(OSError):
-            self._path(url, username).unlink()
+    def drop(self, url: str, username: str, token: str | None = None) -> None:
+        """Forget the token kept for ``username`` at ``url`` (only if it is ``token``, when
+        given: another run may have kept a newer one meanwhile)."""
+        path = self._path(url, username)
+        with contextlib.suppress(OSError, ValueError):
+            if token is not None:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+                if not isinstance(doc, dict) or doc.get("access_token") != token:
+                    return
+            path.unlink()

@@ -156,3 +156,23 @@ def test_a_422_with_a_fresh_login_is_reported_not_retried_forever(tmp_path: Path
     with pytest.raises(SupersetAPIError, match="bad payload"):
         client.request("GET", "api/v1/chart/")
     assert calls == ["/api/v1/security/login", "/api/v1/chart/"]
+
+
+def test_a_401_on_a_token_of_this_run_logs_in_again(tmp_path: Path) -> None:
+    server, cache = Server(), _cache(tmp_path)
+    client = _client(server, cache)
+    client.list("chart", ["id"])
+    server.issued.clear()  # the server no longer honours what it issued (revoked, expired)
+    assert client.list("chart", ["id"]) == []
+    assert server.logins == 2
+    assert cache.get(URL, "admin") == server.issued[-1]
+
+
+def test_dropping_spares_a_newer_token_another_run_kept(tmp_path: Path) -> None:
+    cache = _cache(tmp_path)
+    old, new = fake_jwt(NOW + 900), fake_jwt(NOW + 900)
+    cache.put(URL, "admin", new)
+    cache.drop(URL, "admin", old)
+    assert cache.get(URL, "admin") == new
+    cache.drop(URL, "admin", new)
+    assert cache.get(URL, "admin") is None
