@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 KINDS = ("database", "dataset", "chart", "dashboard")
 _RETRY_STATUS = frozenset({500, 502, 503, 504})
 _PAGE_SIZE = 100
+_LIST_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,10 @@ class SupersetClient:
         """Every ``kind`` row (``GET /api/v1/<kind>/``), all pages, only ``columns``.
 
         The first page says how many rows there are; the other pages are fetched in parallel.
+        The API orders by change time only (not by id), so an asset edited while the pages are
+        read moves to the last page and shifts a row past the page boundary: a listing that
+        comes out short of the count is read again (page by page), and raises if it stays
+        short.
         """
         cols, flts = list(columns), [dict(f) for f in filters]
 
@@ -257,21 +262,36 @@ class SupersetClient:
             body = self.request("GET", f"api/v1/{kind}/", params={"q": rison(query)}).json()
             return dict(body)
 
-        first = page(0)
-        out: list[dict[str, Any]] = list(first.get("result", []))
-        pages = -(-int(first.get("count", 0)) // _PAGE_SIZE)
-        if pages > 1:
-            with ThreadPoolExecutor(max_workers=min(3, pages - 1)) as pool:
-                for body in pool.map(page, range(1, pages)):
-                    out.extend(body.get("result", []))
-        seen: set[Any] = set()
-        unique = []
-        for row in out:  # a row that moved between pages while paging shows up once
-            key = row.get("id", id(row))
-            if key not in seen:
-                seen.add(key)
-                unique.append(row)
-        return unique
+        for attempt in range(_LIST_ATTEMPTS):
+            first = page(0)
+            out: list[dict[str, Any]] = list(first.get("result", []))
+            count = int(first.get("count", 0))
+            pages = -(-count // _PAGE_SIZE)
+            if pages > 1:
+                workers = min(3, pages - 1) if attempt == 0 else 1
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    for body in pool.map(page, range(1, pages)):
+                        out.extend(body.get("result", []))
+            seen: set[Any] = set()
+            unique = []
+            for row in out:  # a row that moved between pages while paging shows up once
+                key = row.get("id", id(row))
+                if key not in seen:
+                    seen.add(key)
+                    unique.append(row)
+            if len(unique) >= count:
+                return unique
+            log.info(
+                "%s list: %d of %d rows (changed while read); reading it again",
+                kind,
+                len(unique),
+                count,
+            )
+        raise SupersetAPIError(
+            f"cannot list every {kind}: the instance kept changing while it was read "
+            f"({len(unique)} of {count} rows)",
+            hint="run again once the edits have settled",
+        )
 
     def newest(self, kind: str) -> tuple[int, str]:
         """How many ``kind`` assets there are and the newest ``changed_on`` (one small request)."""

@@ -158,6 +158,34 @@ def test_list_pages_until_count() -> None:
     assert sorted(pages) == [0, 1, 2]
 
 
+def test_a_listing_cut_short_by_an_edit_is_read_again() -> None:
+    rows = [{"id": i} for i in range(150)]
+    served: list[int] = []
+
+    def listing(request: httpx.Request) -> httpx.Response:
+        q = request.url.params["q"]
+        page = int(q.split("page:")[1].split(",")[0])
+        served.append(page)
+        chunk = rows[page * 100 : (page + 1) * 100]
+        if served == [0]:  # row 5 is edited after page 0: it moves last, row 100 moves up
+            rows.append(rows.pop(5))
+        return httpx.Response(200, json={"result": chunk, "count": len(rows)})
+
+    server = Server({"GET /api/v1/chart/": listing})
+    listed = _client(server).list("chart", ["id"])
+    assert sorted(r["id"] for r in listed) == list(range(150))
+    assert served == [0, 1, 0, 1]
+
+
+def test_a_listing_that_stays_short_is_an_error() -> None:
+    def listing(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"result": [{"id": 1}], "count": 2})
+
+    server = Server({"GET /api/v1/chart/": listing})
+    with pytest.raises(SupersetAPIError, match="kept changing"):
+        _client(server).list("chart", ["id"])
+
+
 def test_delete_treats_404_as_done() -> None:
     server = Server({"DELETE /api/v1/chart/7": lambda r: httpx.Response(404, json={})})
     _client(server).delete("chart", 7)
