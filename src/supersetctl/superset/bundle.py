@@ -58,26 +58,39 @@ def kind_of(path: str) -> str | None:
     return None
 
 
+def _junk(name: str) -> bool:
+    """Files an archiver or a desktop adds (``__MACOSX/``, ``.DS_Store``, ``._x``), never assets."""
+    return any(part == "__MACOSX" or part.startswith(".") for part in name.split("/") if part)
+
+
 def _strip_root(names: list[str]) -> dict[str, str]:
-    """Map each name to its path below the bundle's single root folder (if there is one)."""
+    """Map each bundle file (assets and ``metadata.yaml``) to its path below the bundle's
+    single root folder, if there is one."""
+    names = [n for n in names if not n.endswith("/") and not _junk(n)]
     roots = {n.split("/", 1)[0] for n in names if "/" in n}
     has_root = len(roots) == 1 and not any(n.startswith(tuple(PREFIXES)) for n in names)
     out = {}
     for name in names:
-        if name.endswith("/"):
-            continue
         rel = name.split("/", 1)[1] if has_root and "/" in name else name
-        out[name] = rel
+        if kind_of(rel) is not None or rel == "metadata.yaml":
+            out[name] = rel
     return out
 
 
+def _text(data: bytes, path: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path=path, hint="asset files are YAML") from None
+
+
 def read_zip(data: bytes, display: str = "bundle") -> dict[str, str]:
-    """``{path below the root: text}`` of every file of a zipped bundle."""
+    """``{path below the root: text}`` of every asset file (and ``metadata.yaml``) of a
+    zipped bundle."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            names = zf.namelist()
-            mapping = _strip_root(names)
-            return {rel: zf.read(name).decode("utf-8") for name, rel in mapping.items()}
+            mapping = _strip_root(zf.namelist())
+            return {rel: _text(zf.read(name), f"{display}:{name}") for name, rel in mapping.items()}
     except zipfile.BadZipFile:
         raise ConfigError("not a zip file", path=display, hint="pass a Superset export") from None
 
@@ -86,7 +99,10 @@ def read_folder(folder: Path) -> dict[str, str]:
     """``{path below the root: text}`` of an unzipped bundle (with or without its root)."""
     names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     mapping = _strip_root(names)
-    return {rel: (folder / name).read_text(encoding="utf-8") for name, rel in mapping.items()}
+    return {
+        rel: _text((folder / name).read_bytes(), str(folder / name))
+        for name, rel in mapping.items()
+    }
 
 
 def read_path(path: Path) -> dict[str, str]:

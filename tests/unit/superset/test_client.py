@@ -7,13 +7,21 @@ import json
 import secrets
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
-from supersetctl.errors import SupersetAPIError
+from supersetctl.errors import ConfigError, SupersetAPIError
 from supersetctl.redact import redact
-from supersetctl.superset import Credentials, SupersetClient, parse, read_zip, write_zip
+from supersetctl.superset import (
+    Credentials,
+    SupersetClient,
+    parse,
+    read_folder,
+    read_zip,
+    write_zip,
+)
 from supersetctl.superset.bundle import dump_native, kind_of, load_native
 from supersetctl.superset.rison import dumps as rison
 
@@ -209,3 +217,29 @@ def test_bundle_roundtrip_strips_the_root_and_keeps_yes_a_string() -> None:
         assert all(n.startswith("export_1/") for n in zf.namelist())
     assert kind_of("datasets/db/t.yaml") == "dataset"
     assert kind_of("metadata.yaml") is None
+
+
+def test_archiver_leftovers_are_skipped_and_the_root_still_stripped(tmp_path: Path) -> None:
+    chart = dump_native({"slice_name": "c", "uuid": "u1"})
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("export_1/metadata.yaml", "version: 1.0.0\n")
+        zf.writestr("export_1/charts/c.yaml", chart)
+        zf.writestr("export_1/.DS_Store", b"\x00\x01\xff\xfe binary")
+        zf.writestr("__MACOSX/export_1/charts/._c.yaml", b"\x00\x05\x16\x07\xff")
+    assert sorted(read_zip(buf.getvalue())) == ["charts/c.yaml", "metadata.yaml"]
+    folder = tmp_path / "export_1"
+    (folder / "charts").mkdir(parents=True)
+    (folder / "charts" / "c.yaml").write_text(chart)
+    (folder / "charts" / "._c.yaml").write_bytes(b"\x00\x05\x16\x07\xff")
+    (folder / ".DS_Store").write_bytes(b"\x00\xff")
+    assert list(parse(read_folder(tmp_path))) == ["charts/c.yaml"]
+
+
+def test_an_asset_that_is_not_text_names_its_file() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("charts/c.yaml", b"\xff\xfe\x00")
+    with pytest.raises(ConfigError, match="not UTF-8") as info:
+        read_zip(buf.getvalue(), "export.zip")
+    assert "export.zip:charts/c.yaml" in str(info.value)
