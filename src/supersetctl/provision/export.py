@@ -22,7 +22,7 @@ from supersetctl.fsutil import atomic_write_many
 from supersetctl.superset.bundle import dump_native
 
 from .layout import KIND_ORDER, NAME_KEY, AssetFile, load_layout, slugify
-from .normalize import MASKED, chart_nodes, for_file, same_scalar
+from .normalize import MASKED, chart_nodes, for_file, mask_uri_password, same_scalar
 from .variables import Variables, interpolate
 
 log = logging.getLogger(__name__)
@@ -72,9 +72,10 @@ def database_uri_template(uri: str, cfg: EnvConfig | None, slug: str) -> tuple[s
                 )
                 out = f"{parts.scheme}://{netloc}/${{{p}_DB_NAME}}"
                 return out + (f"?{query}" if query else ""), None
-    if parts.password == MASKED:
+    if parts.password is not None:  # masked by Superset, or in clear in a hand-made bundle
         var = _db_prefix(slug) + "_DB_PASSWORD"
-        return uri.replace(f":{MASKED}@", f":${{{var}}}@", 1), (
+        templated, _ = mask_uri_password(uri, f"${{{var}}}")
+        return templated, (
             f"database {slug}: password written as ${{{var}}}; declare it under `secrets:` "
             "in config/<env>/environment.yaml"
         )

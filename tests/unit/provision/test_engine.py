@@ -484,3 +484,10 @@ def test_upper_case_uuid_references_are_read_in_lower_case(tmp_path: Path) -> No
     assert by_kind["dataset"]["database_uuid"] == DB_UUID
     assert by_kind["chart"]["dataset_uuid"] == DS_UUID
     assert by_kind["dashboard"]["position"]["CHART-1"]["meta"]["uuid"] == CH_UUID
+
+
+def test_a_bundle_password_in_clear_is_never_written_to_a_file() -> None:
+    pw = "pw" + secrets.token_hex(6)
+    template, warning = database_uri_template(f"postgresql://u:{pw}@h:5432/x", None, "leak")
+    assert template == "postgresql://u:${LEAK_DB_PASSWORD}@h:5432/x"
+    assert warning and "LEAK_DB_PASSWORD" in warning
