@@ -82,6 +82,9 @@ def register_uri(uri: str) -> None:
         m = _URI_PASSWORD.search(uri)
         password = m["pw"] if m else None
     register(password)
+    if password and "@" in password:
+        # an unencoded @: libpq splits at the first one and may print the rest as a host name
+        register(*(piece for piece in password.split("@") if len(piece) >= 4))
     register(*(m["pw"] for m in _KV_PASSWORD.finditer(uri)))
 
 

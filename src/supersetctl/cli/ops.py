@@ -24,7 +24,7 @@ from supersetctl.ops.health import HealthOptions, HealthReport, check_health
 from supersetctl.ops.restore import Comparison, restore_backup, verify_backup
 from supersetctl.paths import ENVIRONMENTS
 from supersetctl.provision import client_for_env
-from supersetctl.redact import register
+from supersetctl.redact import register, register_uri
 
 METADATA_ENV = "SUPERSET_METADATA_DB_URL"
 SCRATCH_ENV = "SUPERSETCTL_SCRATCH_DB_URL"
@@ -131,7 +131,13 @@ def health(
         raise UsageError(f"unknown alert channel '{alert}'", hint="use --alert slack")
     cfg = _env_config(env)
     base = url or (cfg.superset.url if cfg else "")
-    label = env or (urlsplit(base).netloc or base)
+    register_uri(base)  # a password in the URL is masked in everything printed
+    try:
+        parts = urlsplit(base)
+        host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+    except ValueError:
+        raise UsageError(f"not a valid URL: {base}", hint="pass http(s)://host[:port]") from None
+    label = env or host or base
     webhook = webhook_from_env() if alert else None
     username, password = _credentials(cfg)
     options = HealthOptions(

@@ -32,8 +32,14 @@ def name_tokens(name: str) -> list[str]:
     return [t.lower() for t in _SPLIT.split(name) if t]
 
 
+# the shell's working directories: "pwd" there is not a password
+_NOT_SECRET = frozenset({"PWD", "OLDPWD"})
+
+
 def is_secret_name(name: str) -> bool:
     """Whether a variable or key called ``name`` holds a secret (PGPASSWORD, api_key, ...)."""
+    if name in _NOT_SECRET:
+        return False
     tokens = name_tokens(name)
     if not tokens:
         return False

@@ -7,6 +7,7 @@ import logging
 import secrets
 
 from supersetctl import redact
+from supersetctl.secrets.names import is_secret_name
 
 
 def test_register_and_redact_keep_working() -> None:
@@ -85,3 +86,17 @@ def test_logging_filter_masks_messages_and_tracebacks() -> None:
         log.removeHandler(handler)
     assert secret not in stream.getvalue()
     assert "***" in stream.getvalue()
+
+
+def test_the_working_directory_is_no_secret() -> None:
+    assert not is_secret_name("PWD")
+    assert not is_secret_name("OLDPWD")
+    assert is_secret_name("DB_PWD")
+
+
+def test_the_pieces_of_a_password_with_an_unencoded_at_are_masked() -> None:
+    tail = "Secr3t" + secrets.token_hex(6)
+    password = "Sup3r@" + tail
+    redact.register_uri("postgresql://odoo:" + password + "@127.0.0.1:5432/odoo")
+    # libpq splits at the first @ and names the rest as the host
+    assert tail not in redact.redact(f'could not translate host name "{tail}@127.0.0.1"')
