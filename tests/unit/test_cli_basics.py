@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pkgutil
+import secrets
 import subprocess
 import sys
 
@@ -126,3 +127,51 @@ def test_running_one_command_imports_only_its_capability() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     expected = "['supersetctl.cli._app', 'supersetctl.cli._output', 'supersetctl.cli.contract'] []"
     assert out.stdout.strip() == expected
+
+
+def test_a_missing_repo_folder_is_a_usage_error(run_cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for command in (["validate"], ["scan"], ["plan"]):
+        result = run_cli(["--repo", str(tmp_path / "missing"), *command])
+        assert result.exit_code == 2, command
+        assert "no such folder" in result.stderr
+
+
+def test_a_url_that_is_not_one_is_a_usage_error_not_a_crash(run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SUPERSET_ADMIN_USERNAME", "admin")
+    monkeypatch.setenv("SUPERSET_ADMIN_PASSWORD", "pw-" + secrets.token_hex(6))
+    monkeypatch.setenv("ODOO_RO_PASSWORD", "pw-" + secrets.token_hex(6))
+    plan = run_cli(["plan", "--url", "http://[::1"])
+    assert plan.exit_code == 2, plan.stderr
+    assert "internal error" not in plan.stderr
+    health = run_cli(["health", "--url", "http://[::1"])
+    assert health.exit_code == 2, health.stderr
+
+
+def test_health_never_prints_a_password_given_in_the_url(run_cli) -> None:  # type: ignore[no-untyped-def]
+    pw = "pw" + secrets.token_hex(8)
+    for fmt in ("text", "json"):
+        result = run_cli(
+            [
+                "--format",
+                fmt,
+                "health",
+                "--attempts",
+                "1",
+                "--url",
+                f"http://admin:{pw}@127.0.0.1:9",
+            ]
+        )
+        assert result.exit_code == 1
+        assert pw not in result.stdout + result.stderr
+
+
+def test_schema_write_is_all_or_nothing(run_cli, repo_copy) -> None:  # type: ignore[no-untyped-def]
+    manifest = repo_copy.schemas / "manifest.schema.json"
+    manifest.write_text("{}")
+    blocker = repo_copy.schemas / "environment.schema.json"
+    blocker.unlink()
+    blocker.mkdir()  # cannot be replaced by a file
+    result = run_cli(["--repo", str(repo_copy.root), "schema", "--write"])
+    assert result.exit_code == 1, result.stderr
+    assert "internal error" not in result.stderr
+    assert manifest.read_text() == "{}"

@@ -97,6 +97,29 @@ def _crash_log(exc: BaseException) -> Path:
     return path
 
 
+# what a bad URL or endpoint raises in the HTTP and S3 libraries (matched by name, so that a
+# command that never makes a request does not import them to catch their errors)
+_BAD_ADDRESS = {
+    ("httpx", "InvalidURL"),
+    ("httpx", "UnsupportedProtocol"),
+    ("botocore.exceptions", "InvalidEndpointConfigurationError"),
+}
+
+
+def _outside_error(exc: Exception) -> tuple[str, int] | None:
+    """A message and exit code for failures that are no bug of ours: a URL or endpoint that
+    is not one (usage, 2), or the system refusing a file or a TLS setting (1)."""
+    kind = type(exc)
+    if (kind.__module__.split("._")[0], kind.__name__) in _BAD_ADDRESS or (
+        isinstance(exc, ValueError) and str(exc).startswith("Invalid endpoint")  # botocore
+    ):
+        return f"not a usable URL: {exc}", ExitCode.USAGE
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        return f"{exc.strerror or exc}{where}", ExitCode.FINDINGS
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and return (or exit with) the exit code."""
     command = typer.main.get_command(app)
@@ -116,6 +139,13 @@ def main(argv: list[str] | None = None) -> int:
         err_console().print(f"error: {redact(str(exc))}", markup=False, highlight=False)
         code = exc.exit_code
     except Exception as exc:  # a bug: the traceback goes to a file, not the screen
+        known = _outside_error(exc)
+        if known is not None:
+            err_console().print(f"error: {redact(known[0])}", markup=False, highlight=False)
+            code = known[1]
+            if argv is None:
+                sys.exit(code)
+            return code
         log = _crash_log(exc)
         err_console().print(
             f"internal error: {redact(type(exc).__name__ + ': ' + str(exc))}\n"

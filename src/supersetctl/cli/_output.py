@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from supersetctl.errors import UsageError
 from supersetctl.paths import RepoPaths, find_root
 from supersetctl.redact import redact
 
@@ -27,6 +28,8 @@ class State:
     repo: Path | None = None
 
     def paths(self) -> RepoPaths:
+        if self.repo is not None and not self.repo.is_dir():
+            raise UsageError(f"--repo {self.repo}: no such folder", hint="pass the repo's root")
         return RepoPaths(find_root(self.repo) if self.repo is None else self.repo.resolve())
 
 

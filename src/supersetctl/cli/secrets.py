@@ -92,6 +92,8 @@ def scan(
         args = []
     elif staged and args:
         raise UsageError("--staged scans the index: give no paths")
+    if state.repo is not None and not state.repo.is_dir():
+        raise UsageError(f"--repo {state.repo}: no such folder", hint="pass the repo's root")
     base = state.repo or Path.cwd()
     try:
         root = git_root(base)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from supersetctl.fsutil import atomic_write
+from supersetctl.fsutil import atomic_write_many
 from supersetctl.paths import RepoPaths
 
 from .models import EnvConfig, Manifest
@@ -41,10 +42,11 @@ def check_schemas(paths: RepoPaths) -> list[str]:
 
 
 def write_schemas(paths: RepoPaths) -> list[str]:
-    written = []
+    """Rewrite the stale schema files, all or none."""
+    changes: dict[Path, str] = {}
     for name, text in expected_schemas().items():
         file = paths.schemas / name
         if not file.exists() or file.read_text(encoding="utf-8") != text:
-            atomic_write(file, text)
-            written.append(paths.rel(file))
-    return written
+            changes[file] = text
+    atomic_write_many(changes)
+    return [paths.rel(file) for file in changes]
