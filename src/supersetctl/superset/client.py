@@ -151,7 +151,11 @@ class SupersetClient:
     ) -> httpx.Response:
         """A checked request: a status outside ``ok`` raises :class:`SupersetAPIError`."""
         response = self._send(method, path, **kwargs)
-        if self.credentials.access_token is None and self._refused(response):
+        if (
+            response.status_code in (401, 422)
+            and self.credentials.access_token is None
+            and self._refused(response)
+        ):
             response = self._send(method, path, **kwargs)  # with a fresh login
         if response.status_code not in set(ok):
             raise SupersetAPIError(
