@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from supersetctl.errors import ConfigError
 from supersetctl.findings import Finding, Severity
@@ -16,6 +17,8 @@ from supersetctl.yamlio import Document, KeyPath, load_document
 from .appspec import AppSpec
 from .loader import schema_findings
 from .models import EnvConfig, Manifest
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
@@ -64,32 +67,36 @@ def _parse(ctx: Context, file: Path) -> Document | None:
 # ------------------------------------------------------------------------------------ loading
 
 
+def _validated(
+    ctx: Context, doc: Document, model: type[M], rule: str, report: bool = True
+) -> M | None:
+    """``doc`` as ``model``; schema errors become findings (when ``report``) and None."""
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        if report:
+            ctx.findings.extend(schema_findings(doc, exc, rule))
+        return None
+
+
 def _load(ctx: Context) -> None:
     doc = _parse(ctx, ctx.paths.manifest)
     if doc is not None:
         ctx.manifest_doc = doc
-        try:
-            ctx.manifest = Manifest.model_validate(doc.data)
-        except ValidationError as exc:
-            ctx.findings.extend(schema_findings(doc, exc, "CT-SCHEMA"))
+        ctx.manifest = _validated(ctx, doc, Manifest, "CT-SCHEMA")
     doc = _parse(ctx, ctx.paths.app_spec)
     if doc is not None:
         ctx.spec_doc = doc
-        try:
-            ctx.spec = AppSpec.model_validate(doc.data)
-        except ValidationError as exc:
-            ctx.findings.extend(schema_findings(doc, exc, "AP-SCHEMA"))
+        ctx.spec = _validated(ctx, doc, AppSpec, "AP-SCHEMA")
     # every config is loaded: the spec describes prod, and clusters must not be shared
     for env in ENVIRONMENTS:
         doc = _parse(ctx, ctx.paths.env_config(env))
         if doc is None:
             continue
         ctx.config_docs[env] = doc
-        try:
-            ctx.configs[env] = EnvConfig.model_validate(doc.data)
-        except ValidationError as exc:
-            if env in ctx.envs:
-                ctx.findings.extend(schema_findings(doc, exc, "CT-SCHEMA"))
+        config = _validated(ctx, doc, EnvConfig, "CT-SCHEMA", report=env in ctx.envs)
+        if config is not None:
+            ctx.configs[env] = config
 
 
 def load_context(paths: RepoPaths, envs: Sequence[str]) -> Context:
