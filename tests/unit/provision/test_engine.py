@@ -11,7 +11,7 @@ import pytest
 from supersetctl.contract.models import EnvConfig
 from supersetctl.errors import ConfigError
 from supersetctl.provision.cache import VerifiedCache
-from supersetctl.provision.engine import database_uri, describe, make_plan, resolve
+from supersetctl.provision.engine import Desired, database_uri, describe, make_plan, resolve
 from supersetctl.provision.export import (
     Item,
     database_uri_template,
@@ -219,6 +219,16 @@ def _live_from(desired_data: dict[str, Any], kind: str, uuid: str, pk: int) -> L
     )
 
 
+def _settled(tmp_path: Path) -> tuple[list[Desired], LiveState]:
+    """The layout resolved, and a live instance holding every asset exactly as its file."""
+    _layout(tmp_path)
+    desired = resolve(load_layout(tmp_path), _vars(ODOO_RO_PASSWORD="pw-" + secrets.token_hex(4)))
+    live = LiveState()
+    for pk, d in enumerate(desired, 1):
+        live.assets[d.uuid] = _live_from(d.data, d.kind, d.uuid, pk)
+    return desired, live
+
+
 def test_plan_create_update_unchanged_and_prune(tmp_path: Path) -> None:
     _layout(tmp_path)
     desired = resolve(load_layout(tmp_path), _vars(ODOO_RO_PASSWORD="pw-" + secrets.token_hex(4)))
@@ -248,11 +258,7 @@ def test_plan_create_update_unchanged_and_prune(tmp_path: Path) -> None:
 
 
 def test_cache_vouches_only_for_the_same_file_and_change_time(tmp_path: Path) -> None:
-    _layout(tmp_path)
-    desired = resolve(load_layout(tmp_path), _vars(ODOO_RO_PASSWORD="pw-" + secrets.token_hex(4)))
-    live = LiveState()
-    for pk, d in enumerate(desired, 1):
-        live.assets[d.uuid] = _live_from(d.data, d.kind, d.uuid, pk)
+    desired, live = _settled(tmp_path)
     cache = VerifiedCache(tmp_path / "c.json", "http://x")
     assert not make_plan(desired, live, cache=cache).changed
     cache.save()
@@ -382,11 +388,7 @@ def test_a_failed_chunk_is_retried_one_by_one_and_names_the_file(tmp_path: Path)
 
 
 def test_force_sends_unchanged_assets_too(tmp_path: Path) -> None:
-    _layout(tmp_path)
-    desired = resolve(load_layout(tmp_path), _vars(ODOO_RO_PASSWORD="pw-" + secrets.token_hex(4)))
-    live = LiveState()
-    for pk, d in enumerate(desired, 1):
-        live.assets[d.uuid] = _live_from(d.data, d.kind, d.uuid, pk)
+    desired, live = _settled(tmp_path)
     assert not make_plan(desired, live).changed
     forced = make_plan(desired, live, force=True)
     assert [c.action for c in forced.changes] == ["update"] * 4
