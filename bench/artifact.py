@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._common import machine, summary, timeit, write_section  # noqa: E402
-from tests.fixtures.oci import OCILayout  # noqa: E402
-from tests.fixtures.registry import LocalRegistry, run_registry  # noqa: E402
+from tests.support.oci import OCILayout  # noqa: E402
+from tests.support.registry import LocalRegistry, run_registry  # noqa: E402
 
 from supersetctl.image import RegistryClient  # noqa: E402
 from supersetctl.image.bump import BumpRequest, bump  # noqa: E402

@@ -35,7 +35,7 @@ import time
 
 import psycopg
 from bench._common import machine, write_section
-from bench.provision_data import generate, uid
+from tests.support.layouts import generate, uid
 
 from supersetctl.local.postgres import PostgresCluster, find_binaries, free_port
 from supersetctl.local.superset import provision_superset

@@ -1,7 +1,7 @@
 """`supersetctl scan` against detect-secrets' own CLI: found, false positives, seconds.
 
 Run: .venv/bin/python bench/secrets.py
-Both tools scan (1) the generated corpus of tests/unit/secrets/corpus.py (fake secrets and
+Both tools scan (1) the generated corpus of tests/support/secret_corpus.py (fake secrets and
 placeholders, a fresh random seed per run) and (2) this repo's tracked files. supersetctl also
 times --history on this repo and --staged on a typical commit (5 changed files, in a clone).
 """
@@ -25,7 +25,7 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 from collections import Counter  # noqa: E402
 
-from tests.unit.secrets.corpus import Corpus, build  # noqa: E402
+from tests.support.secret_corpus import Corpus, build  # noqa: E402
 
 from supersetctl.secrets.gitscan import run_scan  # noqa: E402
 
@@ -173,7 +173,7 @@ def main() -> None:
 
 Machine: {machine()}. Date: {dt.date.today().isoformat()}.
 Method: `bench/secrets.py`. The corpus is generated at run time by
-`tests/unit/secrets/corpus.py` (seed {corpus.seed}): {total} fake secrets of
+`tests/support/secret_corpus.py` (seed {corpus.seed}): {total} fake secrets of
 {len(o_shapes)} shapes in {len({s.path for s in corpus.secrets})} files of 3-4 contexts each,
 plus {corpus.placeholder_lines} placeholder and look-alike lines (`${{VAR}}`, `<...>`,
 `EV[...]`, digests, uuids, Superset's default keys in an example template). A secret counts as

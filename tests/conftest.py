@@ -11,12 +11,12 @@ from supersetctl import redact
 
 # Shared server fixtures (each starts its server once per session, on demand).
 pytest_plugins = [
-    "tests.fixtures.helpers",
-    "tests.fixtures.postgres",
-    "tests.fixtures.superset",
-    "tests.fixtures.provision",
-    "tests.fixtures.registry",
-    "tests.fixtures.browser",
+    "tests.support.helpers",
+    "tests.support.postgres",
+    "tests.support.superset",
+    "tests.support.provision",
+    "tests.support.registry",
+    "tests.support.browser",
 ]
 
 _STRIP_PREFIXES = ("SUPERSET_", "PG", "ODOO_", "GHCR_", "SLACK_", "SUPERSETCTL_")

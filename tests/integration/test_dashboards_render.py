@@ -26,8 +26,8 @@ from supersetctl.local.postgres import free_port
 from supersetctl.local.stack import LocalStack
 from supersetctl.paths import RepoPaths
 from supersetctl.provision.layout import load_layout
-from tests.fixtures.helpers import REPO_ROOT, copy_repo
-from tests.fixtures.postgres import _scratch, postgres_binaries
+from tests.support.helpers import REPO_ROOT, copy_repo
+from tests.support.postgres import _scratch, postgres_binaries
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,7 @@ from supersetctl.db.seed import seed_database
 from supersetctl.db.verify import _masking_check, verify
 from supersetctl.db.views import load_templates
 from supersetctl.paths import RepoPaths
-from tests.fixtures.helpers import REPO_ROOT
+from tests.support.helpers import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

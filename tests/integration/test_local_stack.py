@@ -23,8 +23,8 @@ from supersetctl.cli import main
 from supersetctl.local.postgres import free_port
 from supersetctl.local.stack import LocalStack
 from supersetctl.paths import RepoPaths
-from tests.fixtures.helpers import copy_repo
-from tests.fixtures.postgres import _scratch, postgres_binaries
+from tests.support.helpers import copy_repo
+from tests.support.postgres import _scratch, postgres_binaries
 
 pytestmark = pytest.mark.integration
 

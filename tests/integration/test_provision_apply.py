@@ -14,8 +14,8 @@ from supersetctl.provision import Change, Plan, apply_env, client_for_env, drift
 from supersetctl.provision.live import read_live
 from supersetctl.superset import SupersetClient
 from supersetctl.superset.bundle import dump_native, load_native
-from tests.fixtures.helpers import fake_jwt
-from tests.fixtures.provision import ProvRepo
+from tests.support.helpers import fake_jwt
+from tests.support.provision import ProvRepo
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ from supersetctl.provision.live import read_live
 from supersetctl.provision.normalize import comparable, diff
 from supersetctl.superset import SupersetClient, parse, read_zip
 from supersetctl.superset.bundle import load_native
-from tests.fixtures.provision import ProvRepo, SourceDB, write_env_config
-from tests.fixtures.superset import SupersetInfo
+from tests.support.provision import ProvRepo, SourceDB, write_env_config
+from tests.support.superset import SupersetInfo
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ from supersetctl.image import (
     RegistryUnreachable,
     UnknownManifest,
 )
-from tests.fixtures.oci import MEDIA_TYPES, OCILayout
-from tests.fixtures.registry import LocalRegistry, free_port
+from tests.support.oci import MEDIA_TYPES, OCILayout
+from tests.support.registry import LocalRegistry, free_port
 
 pytestmark = pytest.mark.integration
 

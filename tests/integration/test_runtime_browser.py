@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.helpers import REPO_ROOT
-from tests.fixtures.superset import SupersetInfo
+from tests.support.helpers import REPO_ROOT
+from tests.support.superset import SupersetInfo
 
 pytestmark = pytest.mark.integration
 

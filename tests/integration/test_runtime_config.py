@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.helpers import REPO_ROOT
+from tests.support.helpers import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

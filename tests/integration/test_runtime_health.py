@@ -8,7 +8,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.fixtures.superset import SupersetInfo
+from tests.support.superset import SupersetInfo
 
 pytestmark = pytest.mark.integration
 

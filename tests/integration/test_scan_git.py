@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.helpers import REPO_ROOT, git, need
+from tests.support.helpers import REPO_ROOT, git, need
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from supersetctl.cli import COMMANDS
-from tests.fixtures.helpers import REPO_ROOT
+from tests.support.helpers import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from supersetctl.yamlio import load_document
-from tests.fixtures.helpers import REPO_ROOT, need
+from tests.support.helpers import REPO_ROOT, need
 
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 REQUIRED = (

@@ -6,7 +6,7 @@ import json
 
 from supersetctl.contract.schemas import check_schemas, expected_schemas
 from supersetctl.paths import RepoPaths
-from tests.fixtures.helpers import REPO_ROOT
+from tests.support.helpers import REPO_ROOT
 
 
 def test_committed_schemas_are_fresh() -> None:

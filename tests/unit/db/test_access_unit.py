@@ -13,7 +13,7 @@ from supersetctl.db.access import make_plan, scope_filter
 from supersetctl.db.model import build_desired, login_roles, role_passwords
 from supersetctl.db.state import Current, RoleAttrs, md5_matches, scram_matches
 from supersetctl.paths import RepoPaths
-from tests.fixtures.helpers import REPO_ROOT
+from tests.support.helpers import REPO_ROOT
 from tests.unit.db.test_views_unit import ANALYTICS, _catalog
 
 

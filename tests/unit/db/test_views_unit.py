@@ -18,7 +18,7 @@ from supersetctl.db.views import (
     render_all,
 )
 from supersetctl.errors import ConfigError
-from tests.fixtures.helpers import REPO_ROOT
+from tests.support.helpers import REPO_ROOT
 
 ANALYTICS = REPO_ROOT / "infra" / "superset" / "analytics"
 STARTER_VIEWS = {

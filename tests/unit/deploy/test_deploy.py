@@ -23,8 +23,8 @@ from supersetctl.errors import DeployError
 from supersetctl.image.bump import BumpRequest, new_manifest_text, new_spec_text
 from supersetctl.paths import RepoPaths
 from supersetctl.yamlio import load_document
-from tests.fixtures.registry import free_port
-from tests.unit.deploy.fake_do import ERROR_PHASES, FakeDO
+from tests.support.fake_do import ERROR_PHASES, FakeDO
+from tests.support.registry import free_port
 
 OLD = "sha256:" + "0" * 64
 NEW = "sha256:" + "1" * 64

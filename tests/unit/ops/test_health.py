@@ -10,7 +10,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from supersetctl.ops.health import HealthOptions, check_health
-from tests.unit.ops.tls import make_certs
+from tests.support.tls import make_certs
 
 FAST = HealthOptions(attempts=3, backoff=0.0, timeout=5.0)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from supersetctl.yamlio import load_document
-from tests.fixtures.helpers import REPO_ROOT
+from tests.support.helpers import REPO_ROOT
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "superset-health.yml"
 

@@ -16,7 +16,7 @@ from supersetctl.paths import RepoPaths
 from supersetctl.provision import apply_env, plan_env
 from supersetctl.superset import Credentials, SupersetClient, parse, read_zip, write_zip
 from supersetctl.superset.bundle import dump_native, load_native
-from tests.fixtures.provision import URI, SourceDB, write_env_config
+from tests.support.provision import URI, SourceDB, write_env_config
 
 KIND_OF_PREFIX = {"databases/": "database", "datasets/": "dataset", "charts/": "chart"}
 KIND_OF_PREFIX["dashboards/"] = "dashboard"
@@ -86,7 +86,7 @@ class FakeSuperset:
 
 @pytest.fixture
 def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[RepoPaths, FakeSuperset]:
-    from bench.provision_data import generate
+    from tests.support.layouts import generate
 
     root = tmp_path / "repo"
     src = SourceDB("127.0.0.1", 5432, "odoo", "ro", "x")

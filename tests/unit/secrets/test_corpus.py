@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 
 from supersetctl.secrets.gitscan import scan_paths
-from tests.unit.secrets.corpus import INSTANCES, Corpus, build
+from tests.support.secret_corpus import INSTANCES, Corpus, build
 
 
 @pytest.fixture(scope="module")

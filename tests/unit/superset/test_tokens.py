@@ -14,7 +14,7 @@ from supersetctl.errors import SupersetAPIError
 from supersetctl.redact import redact
 from supersetctl.superset import Credentials, SupersetClient
 from supersetctl.superset.tokens import MARGIN, MAX_AGE, TokenCache, token_expiry
-from tests.fixtures.helpers import fake_jwt
+from tests.support.helpers import fake_jwt
 
 URL = "http://superset.test"
 NOW = 1_800_000_000.0

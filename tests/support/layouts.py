@@ -1,4 +1,4 @@
-"""Generate a provisioning layout of N datasets / charts / dashboards (for bench and tests)."""
+"""Generate a provisioning layout of N datasets / charts / dashboards (for tests and bench)."""
 
 from __future__ import annotations
 
