@@ -44,10 +44,11 @@ test: install ## run the whole test suite (unit and integration, real servers)
 test-unit: install ## unit tests only (seconds)
 	$(BIN)/pytest tests/unit
 
-lint: install ## ruff, ruff format --check, mypy --strict
+lint: install ## ruff, ruff format --check, mypy --strict, the import contracts
 	$(BIN)/ruff check src tests bench scripts $(wildcard image)
 	$(BIN)/ruff format --check src tests bench scripts $(wildcard image)
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 fmt: install ## format the code
 	$(BIN)/ruff check --fix src tests bench scripts $(wildcard image)
@@ -67,4 +68,4 @@ bench: install ## run the benchmarks and rewrite docs/benchmarks.md
 	$(BIN)/python bench/run.py
 
 clean: ## remove the venv and caches (not .local/)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
