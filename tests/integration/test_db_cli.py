@@ -73,6 +73,7 @@ def test_seed_plan_apply_verify_refresh_docs(
 
 
 def test_prod_gate_refuses_until_verify_passes(pg: Any, repo_copy: RepoPaths) -> None:
+    from supersetctl.contract.environment import load_environment
     from supersetctl.db.access import apply_env
     from supersetctl.db.seed import seed_database
     from supersetctl.db.verify import gate_env
@@ -96,11 +97,13 @@ def test_prod_gate_refuses_until_verify_passes(pg: Any, repo_copy: RepoPaths) ->
         conn.execute(f'CREATE DATABASE "{db}"')
     try:
         seed_database(pg.conninfo(db), scale=1)
-        assert gate_env(repo_copy, "dev", env) is None  # dev: no gate, no connection
+        dev = load_environment(repo_copy, "dev", environ=env)
+        prod = load_environment(repo_copy, "prod", environ=env)
+        assert gate_env(dev) is None  # dev: no gate, no connection
         with pytest.raises(DatabaseError, match="db verify failed"):
-            gate_env(repo_copy, "prod", env)
-        apply_env(repo_copy, "prod", env)
-        report = gate_env(repo_copy, "prod", env)
+            gate_env(prod)
+        apply_env(prod)
+        report = gate_env(prod)
         assert report is not None and report.ok
     finally:
         with psycopg.connect(pg.conninfo("postgres"), autocommit=True) as conn:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from supersetctl.errors import ConfigError
-from supersetctl.provision import Change, Plan, apply_env, client_for_env, drift_env, plan_env
+from supersetctl.provision import Change, Plan, apply_env, client_for, drift_env, plan_env
 from supersetctl.provision.live import read_live
 from supersetctl.superset import SupersetClient
 from supersetctl.superset.bundle import dump_native, load_native
@@ -38,7 +38,7 @@ def test_apply_creates_then_sends_nothing_then_only_the_change(
     prov_repo: ProvRepo, ss_client: SupersetClient
 ) -> None:
     paths = prov_repo.paths
-    first = apply_env(paths, "dev", ss_client)
+    first = apply_env(prov_repo.env(), ss_client)
     counts = first.plan.counts()
     assert counts["create"] == 1 + 3 + 6 + 2
     assert len(first.imported) == 12
@@ -52,14 +52,14 @@ def test_apply_creates_then_sends_nothing_then_only_the_change(
     assert detail.get("is_managed_externally") is True
 
     ss_client.requests_sent.clear()
-    second = apply_env(paths, "dev", ss_client)
+    second = apply_env(prov_repo.env(), ss_client)
     assert not second.plan.changed
     assert second.imported == []
     assert _writes(ss_client) == []  # a no-change apply only reads
 
     chart_file = paths.provisioning / "dashboards" / "dash-1" / "charts" / "chart-2.yaml"
     _edit(chart_file, slice_name="Renamed chart")
-    plan = plan_env(paths, "dev", ss_client)
+    plan = plan_env(prov_repo.env(), ss_client)
     pending = plan.pending
     assert [(c.action, c.kind, c.name) for c in pending] == [("update", "chart", "Renamed chart")]
     assert [(d.path, d.live, d.desired) for d in pending[0].diffs] == [
@@ -67,10 +67,10 @@ def test_apply_creates_then_sends_nothing_then_only_the_change(
     ]
 
     ss_client.requests_sent.clear()
-    third = apply_env(paths, "dev", ss_client)
+    third = apply_env(prov_repo.env(), ss_client)
     assert third.imported == [prov_repo.uid("chart2")]
     assert len(_imports(ss_client)) == 1
-    after = plan_env(paths, "dev", ss_client, refresh=True)
+    after = plan_env(prov_repo.env(), ss_client, refresh=True)
     assert not after.changed
 
 
@@ -79,7 +79,7 @@ def test_missing_secret_fails_before_any_request(
 ) -> None:
     monkeypatch.delenv("ODOO_RO_PASSWORD")
     with pytest.raises(ConfigError) as info:
-        apply_env(prov_repo.paths, "dev", ss_client)
+        apply_env(prov_repo.env(), ss_client)
     message = str(info.value)
     assert "ODOO_RO_PASSWORD" in message
     assert f"databases/{prov_repo.db_name}.yaml" in message
@@ -97,9 +97,10 @@ def _mine(prov_repo: ProvRepo, plan: Plan) -> list[Change]:
 def test_drift_catches_an_api_edit_and_a_hand_made_asset(
     prov_repo: ProvRepo, ss_client: SupersetClient
 ) -> None:
-    paths = prov_repo.paths
-    apply_env(paths, "dev", ss_client)
-    assert {c.action for c in _mine(prov_repo, drift_env(paths, "dev", ss_client))} == {"unchanged"}
+    apply_env(prov_repo.env(), ss_client)
+    assert {c.action for c in _mine(prov_repo, drift_env(prov_repo.env(), ss_client))} == {
+        "unchanged"
+    }
 
     live = read_live(ss_client)
     chart = live.assets[prov_repo.uid("chart3")]
@@ -107,7 +108,7 @@ def test_drift_catches_an_api_edit_and_a_hand_made_asset(
     hand_made = ss_client.create(
         "dashboard", {"dashboard_title": f"by hand {prov_repo.prefix}", "slug": prov_repo.prefix}
     )
-    report = drift_env(paths, "dev", ss_client)
+    report = drift_env(prov_repo.env(), ss_client)
     assert report.changed
     drifted = [c for c in _mine(prov_repo, report) if c.action != "unchanged"]
     assert sorted(
@@ -121,9 +122,11 @@ def test_drift_catches_an_api_edit_and_a_hand_made_asset(
         ("slice_name", "Edited in the UI", "Chart 3")
     ]
     # apply puts the title back; the hand-made dashboard is left alone (no --prune, unmanaged)
-    apply_env(paths, "dev", ss_client, prune=True)
+    apply_env(prov_repo.env(), ss_client, prune=True)
     again = [
-        c for c in _mine(prov_repo, drift_env(paths, "dev", ss_client)) if c.action != "unchanged"
+        c
+        for c in _mine(prov_repo, drift_env(prov_repo.env(), ss_client))
+        if c.action != "unchanged"
     ]
     assert [(c.action, c.id) for c in again] == [("unmanaged", hand_made["id"])]
 
@@ -132,7 +135,7 @@ def test_prune_removes_a_managed_asset_and_keeps_a_ui_made_one(
     prov_repo: ProvRepo, ss_client: SupersetClient
 ) -> None:
     paths = prov_repo.paths
-    apply_env(paths, "dev", ss_client)
+    apply_env(prov_repo.env(), ss_client)
     live = read_live(ss_client)
     dataset = live.assets[prov_repo.uid("ds1")]
     hand_made = ss_client.create(
@@ -151,18 +154,18 @@ def test_prune_removes_a_managed_asset_and_keeps_a_ui_made_one(
     for f in sorted(folder.rglob("*.yaml")):
         f.unlink()
 
-    without = plan_env(paths, "dev", ss_client)
+    without = plan_env(prov_repo.env(), ss_client)
     assert not [c for c in without.changes if c.action == "delete"]  # no --prune: no delete
-    planned = plan_env(paths, "dev", ss_client, prune=True)
+    planned = plan_env(prov_repo.env(), ss_client, prune=True)
     deletes = {c.uuid for c in planned.changes if c.action == "delete"}
     assert removed <= deletes
-    result = apply_env(paths, "dev", ss_client, prune=True)
+    result = apply_env(prov_repo.env(), ss_client, prune=True)
     assert removed <= set(result.deleted)
 
     after = read_live(ss_client)
     assert not removed & set(after.assets)
     assert hand_made["id"] in {a.id for a in after.assets.values() if a.kind == "chart"}
-    assert not plan_env(paths, "dev", ss_client, prune=True).changed
+    assert not plan_env(prov_repo.env(), ss_client, prune=True).changed
 
 
 def test_cli_plan_exit_codes_and_json(
@@ -193,12 +196,11 @@ def test_a_login_is_kept_for_the_next_run_and_a_refused_token_replaced(
     prov_repo: ProvRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SUPERSETCTL_TOKEN_CACHE", str(tmp_path / "tokens"))
-    paths = prov_repo.paths
     login = ("POST", "api/v1/security/login")
     runs = []
     for _ in range(2):
-        with client_for_env(paths, "dev") as client:
-            plan_env(paths, "dev", client)
+        with client_for(prov_repo.env()) as client:
+            plan_env(prov_repo.env(), client)
             runs.append(client.requests_sent)
     assert login in runs[0]
     assert login not in runs[1]  # the second run used the kept token
@@ -207,8 +209,8 @@ def test_a_login_is_kept_for_the_next_run_and_a_refused_token_replaced(
     doc = json.loads(kept.read_text())
     doc["access_token"] = forged = fake_jwt(time.time() + 600)  # as after a SECRET_KEY change
     kept.write_text(json.dumps(doc))
-    with client_for_env(paths, "dev") as client:
-        plan_env(paths, "dev", client)
+    with client_for(prov_repo.env()) as client:
+        plan_env(prov_repo.env(), client)
         assert login in client.requests_sent  # Superset refused it (422): a password login
     assert json.loads(kept.read_text())["access_token"] not in ("", forged)
 
@@ -229,9 +231,7 @@ def test_a_strict_environment_is_gated_by_db_verify_in_the_cli_and_the_library(
     assert refused.exit_code == 2, refused.stdout + refused.stderr
     assert "GATE_TEST_ADMIN_URL" in refused.stderr
     with pytest.raises(ConfigError, match="GATE_TEST_ADMIN_URL"):
-        apply_env(prov_repo.paths, "dev", ss_client)
+        apply_env(prov_repo.env(), ss_client)
     assert not _imports(ss_client)
     # nothing reached Superset: every asset is still to be created
-    assert {c.action for c in _mine(prov_repo, plan_env(prov_repo.paths, "dev", ss_client))} == {
-        "create"
-    }
+    assert {c.action for c in _mine(prov_repo, plan_env(prov_repo.env(), ss_client))} == {"create"}

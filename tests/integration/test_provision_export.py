@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from supersetctl.contract.environment import load_environment
 from supersetctl.paths import RepoPaths
 from supersetctl.provision import apply_env, export_env, import_bundle, plan_env
 from supersetctl.provision.live import read_live
 from supersetctl.provision.normalize import comparable, diff
+from supersetctl.provision.ownership import without_marker
 from supersetctl.superset import SupersetClient, parse, read_zip
 from supersetctl.superset.bundle import load_native
 from tests.support.provision import ProvRepo, SourceDB, write_env_config
@@ -24,9 +26,11 @@ def _snapshot(root: Path) -> dict[str, bytes]:
     return {p.relative_to(prov).as_posix(): p.read_bytes() for p in sorted(prov.rglob("*.yaml"))}
 
 
-def _empty_repo(root: Path, superset: SupersetInfo, src: SourceDB) -> RepoPaths:
+def _empty_repo(
+    root: Path, superset: SupersetInfo, src: SourceDB, owner: str = "tests/provision"
+) -> RepoPaths:
     root.mkdir()
-    write_env_config(root, superset.url, src)
+    write_env_config(root, superset.url, src, owner=owner)
     return RepoPaths(root)
 
 
@@ -37,10 +41,10 @@ def test_export_apply_export_is_byte_identical(
     prov_source: SourceDB,
     tmp_path: Path,
 ) -> None:
-    apply_env(prov_repo.paths, "dev", ss_client)
-    exported = _empty_repo(tmp_path / "exported", superset, prov_source)
+    apply_env(prov_repo.env(), ss_client)
+    exported = _empty_repo(tmp_path / "exported", superset, prov_source, prov_repo.owner)
     slugs = [f"{prov_repo.prefix}dash-1", f"{prov_repo.prefix}dash-2"]
-    first = export_env(exported, "dev", ss_client, dashboards=slugs)
+    first = export_env(load_environment(exported, "dev"), ss_client, dashboards=slugs)
     assert len(first.written) == 12
     before = _snapshot(exported.root)
 
@@ -54,9 +58,12 @@ def test_export_apply_export_is_byte_identical(
         assert "query_context" not in data
         assert "changed_on" not in json.dumps(data)
 
-    result = apply_env(exported, "dev", ss_client)
-    assert not result.plan.changed, [c.as_dict() for c in result.plan.pending]
-    second = export_env(exported, "dev", ss_client, dashboards=slugs)
+    # the assets now belong to the files of another layout: apply says so, and changes nothing else
+    result = apply_env(load_environment(exported, "dev"), ss_client)
+    moved = {d.path for c in result.plan.pending for d in c.diffs}
+    assert moved == {"(file)"}, [c.as_dict() for c in result.plan.pending]
+    assert not plan_env(load_environment(exported, "dev"), ss_client, refresh=True).changed
+    second = export_env(load_environment(exported, "dev"), ss_client, dashboards=slugs)
     assert second.written == []
     assert _snapshot(exported.root) == before
 
@@ -116,14 +123,14 @@ def test_ui_bundle_goes_through_import_bundle_and_apply_unchanged(
     ss_client.update("chart", chart["id"], {"dashboards": [dash["id"]]})
 
     # what the UI's "Export" button downloads
-    bundle = ss_client.export("dashboard", [dash["id"]])
+    (bundle,) = ss_client.export("dashboard", [dash["id"]])
     original = parse(read_zip(bundle))
     zip_path = tmp_path / "dashboard_export.zip"
     zip_path.write_bytes(bundle)
 
     repo = _empty_repo(tmp_path / "repo", superset, src)
     monkeypatch.setenv("ODOO_RO_PASSWORD", src.password)
-    written = import_bundle(repo, zip_path, env="dev")
+    written = import_bundle(load_environment(repo, "dev"), zip_path)
     assert len(written.written) == 4
     db_file = next(p for p in written.written if "/databases/" in p)
     assert src.password not in (repo.root / db_file).read_text()
@@ -133,9 +140,9 @@ def test_ui_bundle_goes_through_import_bundle_and_apply_unchanged(
         ss_client.delete(kind, pk)
     ss_client.delete("dataset", ds["id"])
     ss_client.delete("database", db["id"])
-    result = apply_env(repo, "dev", ss_client)
+    result = apply_env(load_environment(repo, "dev"), ss_client)
     assert result.plan.counts()["create"] == 4
-    again = plan_env(repo, "dev", ss_client, refresh=True)
+    again = plan_env(load_environment(repo, "dev"), ss_client, refresh=True)
     assert not again.changed, json.dumps([c.as_dict() for c in again.pending], default=str)
 
     live = read_live(ss_client)
@@ -145,5 +152,7 @@ def test_ui_bundle_goes_through_import_bundle_and_apply_unchanged(
         now = live.assets[uuid].data
         assert now is not None
         kind = live.assets[uuid].kind
-        # every field the UI export set survived import-bundle and apply unchanged
-        assert diff(comparable(kind, data, ids), comparable(kind, now, ids)) == []
+        # every field the UI export set survived import-bundle and apply unchanged (the
+        # owner marker apply adds aside)
+        theirs = comparable(kind, without_marker(kind, now), ids)
+        assert diff(comparable(kind, data, ids), theirs) == []

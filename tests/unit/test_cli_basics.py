@@ -175,3 +175,31 @@ def test_schema_write_is_all_or_nothing(run_cli, repo_copy) -> None:  # type: ig
     assert result.exit_code == 1, result.stderr
     assert "internal error" not in result.stderr
     assert manifest.read_text() == "{}"
+
+
+def test_json_output_holds_a_document_on_errors_too(run_cli, repo_copy) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    args = ["--repo", str(repo_copy.root), "--format", "json", "import-bundle", "nowhere.zip"]
+    result = run_cli(args)
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)
+    assert doc["error"]["path"] == "nowhere.zip"
+    assert doc["error"]["exit_code"] == 2 and doc["error"]["type"] == "ConfigError"
+    assert "no such file" in doc["error"]["message"]
+    assert "nowhere.zip" in result.stderr  # the message stays on stderr for people
+
+
+def test_progress_is_a_line_per_step_in_a_log_and_nothing_in_json(capsys) -> None:  # type: ignore[no-untyped-def]
+    from supersetctl.cli._output import Format, state
+    from supersetctl.cli._progress import progress
+
+    for fmt, expected in ((Format.text, 2), (Format.json, 0)):
+        state.format = fmt
+        with progress() as shown:
+            shown.phase("listing assets", 4)
+            shown.advance(4)
+            shown.phase("importing", 12)
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == expected, err
+    state.format = Format.text

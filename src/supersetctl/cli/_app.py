@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from supersetctl import __version__
-from supersetctl.cli._output import Format, State, err_console, state
+from supersetctl.cli._output import Format, State, emit_json, err_console, is_json, state
 from supersetctl.errors import ExitCode, SupersetctlError
 from supersetctl.redact import RedactingFilter, redact, register_env
 
@@ -120,6 +120,23 @@ def _outside_error(exc: Exception) -> tuple[str, int] | None:
     return None
 
 
+def _json_error(
+    message: str,
+    code: int,
+    kind: str,
+    hint: str | None = None,
+    path: str | None = None,
+    line: int | None = None,
+) -> None:
+    """With --format json, a failure is a JSON document on stdout too (the message stays on
+    stderr), so a script reading stdout always gets one."""
+    if not is_json():
+        return
+    error = {"message": message, "type": kind, "exit_code": int(code), "hint": hint}
+    error.update({"path": path, "line": line} if path else {})
+    emit_json({"error": error})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and return (or exit with) the exit code."""
     command = typer.main.get_command(app)
@@ -138,11 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     except SupersetctlError as exc:
         err_console().print(f"error: {redact(str(exc))}", markup=False, highlight=False)
         code = exc.exit_code
+        _json_error(exc.message, code, type(exc).__name__, exc.hint, getattr(exc, "path", None),
+                    getattr(exc, "line", None))  # fmt: skip
     except Exception as exc:  # a bug: the traceback goes to a file, not the screen
         known = _outside_error(exc)
         if known is not None:
             err_console().print(f"error: {redact(known[0])}", markup=False, highlight=False)
             code = known[1]
+            _json_error(known[0], code, type(exc).__name__)
             if argv is None:
                 sys.exit(code)
             return code

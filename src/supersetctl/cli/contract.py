@@ -13,6 +13,8 @@ from supersetctl.contract.validate import RULES, validate_repo
 from supersetctl.errors import ExitCode, UsageError
 from supersetctl.findings import has_errors, to_json, to_sarif, to_text
 from supersetctl.paths import ENVIRONMENTS
+from supersetctl.provision.lint import RULES as LAYOUT_RULES
+from supersetctl.provision.lint import layout_findings
 
 
 @app.command()
@@ -34,6 +36,8 @@ def validate(
     Reports every finding as PATH:LINE:COL: RULE-ID message (how to fix). Exit 1 when there
     is an error (or a warning with --strict), 0 when clean. Staging and prod are strict: an
     image that was never released, a database without TLS or a privileged role fail them.
+    The provisioning files are checked too: each parses, and no two collide on a uuid, a
+    dashboard slug, a dataset's table or a database name; every reference names a file.
 
     Example:
 
@@ -48,9 +52,9 @@ def validate(
         if e not in ENVIRONMENTS:
             raise UsageError(f"unknown environment '{e}'", hint=f"use {', '.join(ENVIRONMENTS)}")
     paths = state.paths()
-    findings = validate_repo(paths, envs)
+    findings = validate_repo(paths, envs, more=[layout_findings])
     if sarif:
-        write(to_sarif(findings, tool="supersetctl validate", rules=RULES))
+        write(to_sarif(findings, tool="supersetctl validate", rules={**RULES, **LAYOUT_RULES}))
     elif is_json():
         write(to_json(findings, environments=envs))
     else:

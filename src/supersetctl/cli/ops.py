@@ -14,6 +14,7 @@ import typer
 
 from supersetctl.cli._app import app
 from supersetctl.cli._output import emit_json, info, is_json, state, write
+from supersetctl.contract.environment import load_environment
 from supersetctl.contract.loader import load_env_config
 from supersetctl.contract.models import EnvConfig
 from supersetctl.errors import ExitCode, OperationFailed, UsageError
@@ -23,7 +24,7 @@ from supersetctl.ops.backup import AssetExporter, create_backup
 from supersetctl.ops.health import HealthOptions, HealthReport, check_health
 from supersetctl.ops.restore import Comparison, restore_backup, verify_backup
 from supersetctl.paths import ENVIRONMENTS
-from supersetctl.provision import client_for_env
+from supersetctl.provision import client_for
 from supersetctl.redact import register, register_uri
 
 METADATA_ENV = "SUPERSET_METADATA_DB_URL"
@@ -200,7 +201,7 @@ def _asset_exporter(env: str, base: str | None, skip: bool) -> Iterator[AssetExp
     if skip:
         yield None
         return
-    client = client_for_env(state.paths(), env, url=base)
+    client = client_for(load_environment(state.paths(), env, url=base))
     try:
         yield client.export_assets
     finally:

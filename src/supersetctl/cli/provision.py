@@ -9,46 +9,34 @@ from typing import Annotated
 import typer
 
 from supersetctl.cli._app import app
-from supersetctl.cli._output import emit_json, info, is_json, state, write
+from supersetctl.cli._options import EnvOpt, UrlOpt, environment
+from supersetctl.cli._output import emit_json, info, is_json, write
+from supersetctl.cli._progress import progress
 from supersetctl.errors import ExitCode, UsageError
-from supersetctl.paths import ENVIRONMENTS
 from supersetctl.provision import (
+    DEFAULT_CHUNK,
     ExportResult,
     Plan,
-    client_for_env,
+    Prepared,
+    client_for,
     describe,
     drift_env,
     export_env,
     import_bundle,
-    load_desired,
     prepare,
     send_plan,
 )
-from supersetctl.provision.engine import DEFAULT_CHUNK
 
-EnvOpt = Annotated[
-    str,
-    typer.Option("--env", "-e", help=f"The environment ({', '.join(ENVIRONMENTS)})."),
-]
 RefreshOpt = Annotated[
     bool,
-    typer.Option("--refresh", help="Compare every asset's content again (ignore the cache)."),
+    typer.Option("--refresh", help="Compare every asset's content again (trust no cache)."),
 ]
-UrlOpt = Annotated[
-    str | None,
-    typer.Option("--url", help="Superset base URL (default: superset.url of config/<env>/)."),
-]
-
-
-def _check_env(env: str) -> None:
-    if env not in ENVIRONMENTS:
-        raise UsageError(f"unknown environment '{env}'", hint=f"use {', '.join(ENVIRONMENTS)}")
 
 
 def _render_plan(plan: Plan, *, show_unchanged: bool = False) -> str:
     lines = [describe(c) for c in plan.changes if show_unchanged or c.action != "unchanged"]
-    counts = plan.counts()
-    summary = ", ".join(f"{n} {a}" for a, n in counts.items() if n)
+    summary = ", ".join(f"{n} {a.replace('foreign', 'owned elsewhere')}"
+                        for a, n in plan.counts().items() if n)  # fmt: skip
     return "".join(line + "\n" for line in lines) + f"plan: {summary or 'nothing'}\n"
 
 
@@ -62,10 +50,11 @@ def plan(
     verbose_plan: Annotated[bool, typer.Option("--all", help="List unchanged assets too.")] = False,
     refresh: RefreshOpt = False,
 ) -> None:
-    """Show what `apply` would change: create, update (field by field), delete, unchanged.
+    """Show what `apply` would change: create, update (field by field), delete, unchanged,
+    and conflicts (a file whose asset another repo owns, or whose slug a live asset holds).
 
     Reads the provisioning files and the live Superset (read requests only); secrets are
-    redacted. Exit 0 when nothing would change, 1 when something would.
+    redacted. Exit 0 when nothing would change, 1 when something would (or conflicts).
 
     Example:
 
@@ -73,11 +62,9 @@ def plan(
         supersetctl plan --env staging
         supersetctl --format json plan --env prod --prune
     """
-    _check_env(env)
-    paths = state.paths()
-    desired = load_desired(paths, env)
-    with client_for_env(paths, env, url=url) as client:
-        result = prepare(paths, env, client, prune=prune, refresh=refresh, desired=desired)[2]
+    environ = environment(env, url=url)
+    with client_for(environ) as client, progress() as shown:
+        result = prepare(environ, client, prune=prune, refresh=refresh, progress=shown).plan
     if is_json():
         emit_json(result.as_dict())
     else:
@@ -85,12 +72,28 @@ def plan(
     raise typer.Exit(ExitCode.FINDINGS if result.changed else ExitCode.OK)
 
 
+def _confirm(prepared: Prepared, env: str, yes: bool) -> None:
+    """Ask before changing staging/prod or deleting anything (unless --yes)."""
+    pending = prepared.plan.pending
+    risky = env != "dev" or any(c.action == "delete" for c in pending)
+    if not pending or not risky or yes or prepared.plan.conflicts:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"apply to {env} changes {len(pending)} asset(s)",
+            hint="review `supersetctl plan` and pass --yes",
+        )
+    info(_render_plan(prepared.plan))
+    if not typer.confirm("apply these changes?"):
+        raise typer.Exit(ExitCode.FINDINGS)
+
+
 @app.command()
 def apply(
     env: EnvOpt = "dev",
     prune: Annotated[
         bool,
-        typer.Option("--prune", help="Delete managed assets whose file was removed."),
+        typer.Option("--prune", help="Delete this repo's managed assets whose file was removed."),
     ] = False,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask before changing staging/prod.")
@@ -110,9 +113,11 @@ def apply(
     """Make the live Superset match the provisioning files.
 
     Only changed assets are sent (nothing when nothing changed), in dependency order and in
-    chunks; each is marked managed externally with a link to its file. Database passwords come
-    from the secret variables config/<env>/ names. --prune deletes managed assets whose file is
-    gone, never ones made in the UI. staging and prod (and any deletion) ask first unless --yes.
+    chunks; each carries this repo's owner marker and a link to its file. Database passwords
+    come from the secret variables config/<env>/ names. A conflict (an asset another repo
+    owns, a slug held live) stops the run before anything is sent. --prune deletes this
+    repo's assets whose file is gone, never ones made in the UI or owned elsewhere. staging
+    and prod (and any deletion) ask first unless --yes.
 
     Example:
 
@@ -120,32 +125,21 @@ def apply(
         supersetctl apply --env dev
         supersetctl apply --env prod --prune --yes
     """
-    _check_env(env)
-    paths = state.paths()
-    desired = load_desired(paths, env)
-    with client_for_env(paths, env, url=url) as client:
-        _, live, result_plan = prepare(
-            paths, env, client, prune=prune, refresh=refresh, force=force, desired=desired
+    environ = environment(env, url=url)
+    with client_for(environ) as client, progress() as shown:
+        prepared = prepare(
+            environ, client, prune=prune, refresh=refresh, force=force, progress=shown
         )
-        risky = env != "dev" or any(c.action == "delete" for c in result_plan.pending)
-        if result_plan.changed and risky and not yes:
-            if not sys.stdin.isatty():
-                raise UsageError(
-                    f"apply to {env} changes {len(result_plan.pending)} asset(s)",
-                    hint="review `supersetctl plan` and pass --yes",
-                )
-            info(_render_plan(result_plan))
-            if not typer.confirm("apply these changes?"):
-                raise typer.Exit(ExitCode.FINDINGS)
-        result = send_plan(paths, env, result_plan, desired, client, live, chunk_size=chunk_size)
+        _confirm(prepared, env, yes)
+        result = send_plan(environ, prepared, client, chunk_size=chunk_size, progress=shown)
     if is_json():
         emit_json(result.as_dict())
-    else:
-        write(_render_plan(result.plan))
-        write(
-            f"applied: {len(result.imported)} imported in {result.requests} request(s), "
-            f"{len(result.deleted)} deleted\n"
-        )
+        return
+    write(_render_plan(result.plan))
+    write(
+        f"applied: {len(result.imported)} imported in {result.requests} request(s), "
+        f"{len(result.deleted)} deleted\n"
+    )
 
 
 @app.command()
@@ -157,20 +151,19 @@ def export(
     ] = None,
     url: UrlOpt = None,
 ) -> None:
-    """Write the live assets into infra/superset/provisioning/, deterministically.
+    """Write the live assets into infra/superset/provisioning/: the minimum.
 
-    Stable file names (a file keeps its path), Superset's key order, no ids, timestamps or
-    volatile fields; passwords become the ${VAR} names config/<env>/ declares. Export, apply,
-    export again gives no diff.
+    An asset equal to its file leaves the file byte-identical; a changed one rewrites only the
+    keys that changed, in the file's order. New files get stable names and no ids,
+    timestamps or volatile fields; passwords become the ${VAR} names config/<env>/ declares.
 
     Example:
 
         supersetctl export --env dev --dashboard sales-overview
     """
-    _check_env(env)
-    paths = state.paths()
-    with client_for_env(paths, env, url=url) as client:
-        result = export_env(paths, env, client, dashboards=dashboard or None)
+    environ = environment(env, url=url)
+    with client_for(environ) as client, progress() as shown:
+        result = export_env(environ, client, dashboards=dashboard or None, progress=shown)
     _render_written(result, "export")
 
 
@@ -189,19 +182,38 @@ def _render_written(result: ExportResult, verb: str) -> None:
 def import_bundle_cmd(
     path: Annotated[Path, typer.Argument(help="A Superset export: .zip file or folder.")],
     env: EnvOpt = "dev",
+    rename: Annotated[
+        bool,
+        typer.Option(
+            "--rename",
+            help="An asset whose slug or name a file of another uuid holds comes in as a new "
+            "one (slug-2, 'name (2)').",
+        ),
+    ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="An asset whose slug, table or name a file of another uuid holds replaces "
+            "that file's content (under that file's uuid).",
+        ),
+    ] = False,
 ) -> None:
     """Add a native Superset export (zip or folder, from the UI or the API) to the layout.
 
     A dashboard built by hand comes under management in one step: export it in the UI,
-    import-bundle it, commit, apply. --env picks whose variables replace the database password.
+    import-bundle it, commit, apply. A bundle asset that collides with a file (same slug,
+    dataset table or database name, another uuid) is refused unless --rename or --replace
+    says what to do; nothing is written then. --env picks whose variables replace the
+    database password.
 
     Example:
 
+    \b
         supersetctl import-bundle ~/Downloads/dashboard_export_20260101T000000.zip
+        supersetctl import-bundle export.zip --rename
     """
-    _check_env(env)
-    paths = state.paths()
-    result = import_bundle(paths, path, env=env)
+    result = import_bundle(environment(env), path, rename=rename, replace=replace)
     _render_written(result, "import-bundle")
 
 
@@ -209,17 +221,17 @@ def import_bundle_cmd(
 def drift(env: EnvOpt = "dev", url: UrlOpt = None) -> None:
     """Report where the live Superset differs from git; exit 1 when it does.
 
-    For a scheduled job: edited in the UI (update), deleted (create), managed but without a
-    file (delete), or added by hand (unmanaged).
+    For a scheduled job: edited in the UI (update), deleted (create), this repo's but without
+    a file (delete), added by hand (unmanaged), or a conflict. Assets another repo or tool
+    manages are listed as owned elsewhere and are no drift. Always compares full content.
 
     Example:
 
         supersetctl drift --env prod || notify-team
     """
-    _check_env(env)
-    paths = state.paths()
-    with client_for_env(paths, env, url=url) as client:
-        result = drift_env(paths, env, client)
+    environ = environment(env, url=url)
+    with client_for(environ) as client, progress() as shown:
+        result = drift_env(environ, client, progress=shown)
     drifted = result.changed or result.counts()["unmanaged"] > 0
     if is_json():
         emit_json({**result.as_dict(), "drift": drifted})

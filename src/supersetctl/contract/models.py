@@ -204,6 +204,20 @@ class SecretRef(_Strict):
     required: bool = True
 
 
+class Provisioning(_Strict):
+    """How this repo marks the Superset assets it manages."""
+
+    owner: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$",
+        description=(
+            "A stable id of this repo (e.g. its GitHub OWNER/NAME), the same in every "
+            "environment. Every asset apply sends carries it; prune and drift act only on "
+            "assets that carry it."
+        ),
+    )
+
+
 class EnvConfig(_Strict):
     """config/<env>/environment.yaml: the non-secret identifiers of one environment."""
 
@@ -220,6 +234,7 @@ class EnvConfig(_Strict):
     databases: dict[str, DatabaseEndpoint] = Field(min_length=1)
     flags: Flags
     access: Access = Field(default_factory=Access)
+    provisioning: Provisioning = Field(default_factory=Provisioning)
     vars: dict[str, str] = Field(
         default_factory=dict,
         description="Non-secret values for ${VAR} in provisioning files.",

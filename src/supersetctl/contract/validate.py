@@ -77,11 +77,20 @@ ALL_RULES: tuple[Callable[[Context], None], ...] = (
 )
 
 
-def validate_repo(paths: RepoPaths, envs: Sequence[str] = ENVIRONMENTS) -> list[Finding]:
-    """Every finding for ``envs``, sorted by file and line."""
+def validate_repo(
+    paths: RepoPaths,
+    envs: Sequence[str] = ENVIRONMENTS,
+    *,
+    more: Sequence[Callable[[RepoPaths], list[Finding]]] = (),
+) -> list[Finding]:
+    """Every finding for ``envs``, sorted by file and line; ``more`` adds the findings of
+    rules kept by a capability above this one (the provisioning files' rules:
+    :func:`supersetctl.provision.lint.layout_findings`)."""
     ctx = load_context(paths, envs)
     for rule in ALL_RULES:
         rule(ctx)
+    for extra in more:
+        ctx.findings.extend(extra(paths))
     return sort_findings(ctx.findings)
 
 

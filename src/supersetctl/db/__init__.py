@@ -15,13 +15,13 @@ Stable entry points (other packages call these; all take libpq connection string
 - :func:`supersetctl.db.verify.verify` ``(admin_conninfo, cfg, passwords, *,
   analytics_dir=None) -> VerifyReport``: proves every property as each login role;
   :func:`supersetctl.db.verify.require_verified` raises unless it all passed.
-- :func:`supersetctl.db.verify.gate_env` ``(paths, env, environ=None) -> VerifyReport | None``:
+- :func:`supersetctl.db.verify.gate_env` ``(env) -> VerifyReport | None``:
   the provisioning gate: where ``flags.strict_read_only`` is on (prod) it runs ``verify`` and
   raises :class:`~supersetctl.errors.DatabaseError` unless everything passed; elsewhere it
   returns None. Call it before provisioning anything.
 - :func:`supersetctl.db.access.apply_env` / :func:`supersetctl.db.verify.verify_env`
-  ``(paths, env, environ=None)``: the same for ``config/<env>/``, with the admin URL and the
-  role passwords read from ``environ`` (default ``os.environ``).
+  ``(env)``: the same for an :class:`~supersetctl.contract.environment.Environment`, with the
+  admin URL and the role passwords read from its variables.
 - :func:`supersetctl.db.refresh.refresh` ``(admin_conninfo, cfg, *, concurrently=True) ->
   RefreshResult``: refreshes the materialized summaries.
 - :func:`supersetctl.db.model.admin_url` ``(cfg, environ=None) -> str``: the admin URL from the

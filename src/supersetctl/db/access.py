@@ -19,10 +19,9 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from supersetctl import redact
-from supersetctl.contract.loader import load_env_config
+from supersetctl.contract.environment import Environment
 from supersetctl.contract.models import EnvConfig
 from supersetctl.errors import ConfigError, DatabaseError
-from supersetctl.paths import RepoPaths
 
 from .model import (
     MARK,
@@ -502,12 +501,12 @@ def apply(
                        time.monotonic() - started, tuple(p.notes))  # fmt: skip
 
 
-def apply_env(paths: RepoPaths, env: str, environ: Mapping[str, str] | None = None) -> ApplyResult:
-    """:func:`apply` for ``config/<env>/``: admin URL and passwords from the environment."""
-    cfg = load_env_config(paths, env)
+def apply_env(env: Environment) -> ApplyResult:
+    """:func:`apply` for an environment: admin URL and passwords from its variables."""
+    cfg = env.config
     return apply(
-        admin_url(cfg, environ),
+        admin_url(cfg, env.environ),
         cfg,
-        role_passwords(cfg, environ),
-        analytics_dir=paths.analytics,
+        role_passwords(cfg, env.environ),
+        analytics_dir=env.paths.analytics,
     )

@@ -18,10 +18,9 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from supersetctl import redact
-from supersetctl.contract.loader import load_env_config
+from supersetctl.contract.environment import Environment
 from supersetctl.contract.models import EnvConfig
 from supersetctl.errors import DatabaseError
-from supersetctl.paths import RepoPaths
 
 from .access import PRIVS, _check_database, _connect, q
 from .model import Desired, LoginRole, admin_url, build_desired, role_passwords
@@ -473,25 +472,23 @@ def require_verified(report: VerifyReport) -> None:
         raise DatabaseError(f"db verify failed for {report.database}: {names}")
 
 
-def verify_env(
-    paths: RepoPaths, env: str, environ: Mapping[str, str] | None = None
-) -> VerifyReport:
-    """:func:`verify` for ``config/<env>/``: admin URL and passwords from the environment."""
-    cfg = load_env_config(paths, env)
+def verify_env(env: Environment) -> VerifyReport:
+    """:func:`verify` for an environment: admin URL and passwords from its variables."""
+    cfg = env.config
     return verify(
-        admin_url(cfg, environ), cfg, role_passwords(cfg, environ), analytics_dir=paths.analytics
+        admin_url(cfg, env.environ),
+        cfg,
+        role_passwords(cfg, env.environ),
+        analytics_dir=env.paths.analytics,
     )
 
 
-def gate_env(
-    paths: RepoPaths, env: str, environ: Mapping[str, str] | None = None
-) -> VerifyReport | None:
+def gate_env(env: Environment) -> VerifyReport | None:
     """The provisioning gate: where ``flags.strict_read_only`` is on (prod), run
     :func:`verify` and raise :class:`DatabaseError` unless every check passed; elsewhere
     return None without connecting."""
-    cfg = load_env_config(paths, env)
-    if not cfg.flags.strict_read_only:
+    if not env.strict:
         return None
-    report = verify_env(paths, env, environ)
+    report = verify_env(env)
     require_verified(report)
     return report

@@ -26,13 +26,14 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from supersetctl import redact
+from supersetctl.contract.environment import Environment, load_environment
 from supersetctl.contract.loader import load_env_config
 from supersetctl.contract.models import EnvConfig, db_var_prefix
 from supersetctl.errors import LocalStackError, UsageError
@@ -176,7 +177,7 @@ class HookContext:
     settings: StackSettings
     cluster: PostgresCluster
     server: SupersetServer
-    environ: dict[str, str]  # the local secrets, as the variables config/dev names them
+    env: Environment  # config/dev with the local secrets, as the variables it names
     progress: Progress
 
 
@@ -222,8 +223,7 @@ def _hook_access(ctx: HookContext) -> str | None:
     from supersetctl.db.access import apply_env
 
     ctx.progress("applying the analytics views and read-only roles")
-    with _environ(ctx.environ):
-        result = apply_env(ctx.paths, ctx.settings.env, ctx.environ)
+    result = apply_env(ctx.env)
     log.info("access model: %s", result)
     return None
 
@@ -235,10 +235,8 @@ def _hook_provision(ctx: HookContext) -> str | None:
     if not any(p.is_file() for p in ctx.paths.provisioning.rglob("*.yaml")):
         return "nothing to provision under infra/superset/provisioning/"
     ctx.progress("provisioning databases, datasets and dashboards")
-    with _environ(ctx.environ):
-        client = provision.client_for_env(ctx.paths, ctx.settings.env, url=ctx.server.s.url)
-        with contextlib.closing(client):
-            provision.apply_env(ctx.paths, ctx.settings.env, client)
+    with provision.client_for(ctx.env) as client:
+        provision.apply_env(ctx.env, client)
     return None
 
 
@@ -250,20 +248,6 @@ HOOKS: tuple[tuple[str, Callable[[HookContext], str | None]], ...] = (
     ("access", _hook_access),
     ("provision", _hook_provision),
 )
-
-
-@contextlib.contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 # --- the stack ----------------------------------------------------------------------------------
@@ -379,7 +363,11 @@ class LocalStack:
         atomic_write(self.env_file, "".join(lines), mode=0o600)
 
     # up
-    def up(self, *, progress: Progress = _quiet) -> UpResult:
+    def up(
+        self, *, progress: Progress = _quiet, base_environ: Mapping[str, str] | None = None
+    ) -> UpResult:
+        """Start (or resume) the stack; ``base_environ`` (the process environment by default)
+        is completed with the local secrets for the provisioning steps."""
         started = time.monotonic()
         s = self.settings
         cfg = load_env_config(self.paths, s.env)
@@ -426,7 +414,13 @@ class LocalStack:
             )
             # record before the hooks: a failing hook leaves a stack `down` can stop
             atomic_write(self.record_file, json.dumps(asdict(s), indent=2, sort_keys=True) + "\n")
-            ctx = HookContext(self.paths, s, cluster, server, environ, progress)
+            env = load_environment(
+                self.paths,
+                s.env,
+                environ={**(os.environ if base_environ is None else base_environ), **environ},
+                url=server.s.url,
+            )
+            ctx = HookContext(self.paths, s, cluster, server, env, progress)
             for name, hook in (*HOOKS_BEFORE_SUPERSET, *HOOKS):
                 why = timed(name, lambda hook=hook: hook(ctx))  # type: ignore[misc]
                 if why:

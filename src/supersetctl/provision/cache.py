@@ -1,16 +1,22 @@
-"""Which assets were last seen equal to their files, so a no-change run needs no export.
+"""Which assets were last seen equal to their files, so that a run need not read their content.
 
-An entry is ``uuid -> [changed_on, hash of the file's resolved content, kind, id]``. It is
-written only after a real content comparison found the asset unchanged, and used only while
-both the live ``changed_on`` and the file are the same; anything else is compared again.
+The invariant (docs/provisioning.md, "How changes are detected"):
 
-``fingerprint`` is, per kind, the number of live assets and the newest ``changed_on``, taken
-when a full comparison found every file's asset unchanged. While the instance still shows the
-same fingerprint, nothing was added, edited or deleted there since, so the per-asset entries
-hold without listing every asset again (four one-row requests instead of every page of every
-list). ``drift``, ``--refresh``, ``--prune`` and ``--force`` never take that shortcut.
+    An entry ``uuid -> [changed_on, key, kind, id]`` is written only by a run that listed the
+    asset, then read its content, and found that content equal to the file whose resolved form
+    hashes to ``key`` (the hash takes in the live ids of what the asset refers to). A later
+    run skips reading the content only when the listing *it* just made shows the same
+    ``changed_on`` and its file still hashes to the same ``key``. Every other outcome of a
+    run (create, update, conflict, an asset gone) removes the entry, so the next run reads
+    the asset again.
 
-The file lives in ``.local/provision/<env>.json`` (git-ignored).
+Superset gives every edit a new ``changed_on`` (microseconds; an edit in flight while the run
+lists commits with a value the listing did not show), so an unchanged ``changed_on`` means an
+unchanged asset, with one exception the planner handles: Superset's column sync
+(``PUT /api/v1/dataset/<id>/refresh``) rewrites a dataset's columns without touching its
+``changed_on``, so datasets are always read and never vouched for by this cache.
+
+The file lives in ``.local/provision/<env>.json`` (git-ignored), per Superset URL.
 """
 
 from __future__ import annotations
@@ -26,8 +32,9 @@ from supersetctl.fsutil import atomic_write
 
 log = logging.getLogger(__name__)
 
-VERSION = 3
-Fingerprint = dict[str, list[Any]]
+VERSION = 4
+# kinds whose changed_on moves with every change of their exported content
+TRUSTED_KINDS = frozenset({"database", "chart", "dashboard"})
 
 
 def content_key(data: Any) -> str:
@@ -39,7 +46,6 @@ class VerifiedCache:
     path: Path | None
     url: str
     entries: dict[str, list[Any]] = field(default_factory=dict)
-    fingerprint: Fingerprint | None = None
     dirty: bool = False
 
     @classmethod
@@ -57,19 +63,22 @@ class VerifiedCache:
                 cache.entries = {
                     str(k): list(v)
                     for k, v in entries.items()
-                    if isinstance(v, list) and len(v) == 4
+                    if isinstance(v, list) and len(v) == 4 and v[2] in TRUSTED_KINDS
                 }
-            fp = doc.get("fingerprint")
-            cache.fingerprint = fp if isinstance(fp, dict) else None
         return cache
 
-    def hit(self, uuid: str, changed_on: str, key: str) -> bool:
+    def hit(self, uuid: str, kind: str, changed_on: str, key: str) -> bool:
+        """Whether the asset was found equal to this very file at this very ``changed_on``."""
+        if kind not in TRUSTED_KINDS or not changed_on:
+            return False
         entry = self.entries.get(uuid)
-        return bool(changed_on) and entry is not None and entry[:2] == [changed_on, key]
+        return entry is not None and entry[:2] == [changed_on, key]
 
     def remember(self, uuid: str, changed_on: str, key: str, kind: str, pk: int) -> None:
+        """Record that this run read the asset and found it equal to the file (see the
+        invariant above: call it for nothing else)."""
         new = [changed_on, key, kind, pk]
-        if changed_on and self.entries.get(uuid) != new:
+        if kind in TRUSTED_KINDS and changed_on and self.entries.get(uuid) != new:
             self.entries[uuid] = new
             self.dirty = True
 
@@ -77,20 +86,10 @@ class VerifiedCache:
         if self.entries.pop(uuid, None) is not None:
             self.dirty = True
 
-    def set_fingerprint(self, fingerprint: Fingerprint | None) -> None:
-        if fingerprint != self.fingerprint:
-            self.fingerprint = fingerprint
-            self.dirty = True
-
     def save(self) -> None:
         if self.path is None or not self.dirty:
             return
-        doc = {
-            "version": VERSION,
-            "url": self.url,
-            "fingerprint": self.fingerprint,
-            "verified": dict(sorted(self.entries.items())),
-        }
+        doc = {"version": VERSION, "url": self.url, "verified": dict(sorted(self.entries.items()))}
         try:
             atomic_write(self.path, json.dumps(doc, indent=0, sort_keys=True) + "\n")
         except OSError as exc:

@@ -1,9 +1,20 @@
 """Write assets (from a live instance or a native bundle) into the provisioning layout.
 
-Deterministic: a file keeps its path once it exists (found by uuid); new files get slug names;
-content has no ids, timestamps or volatile fields; a database password becomes the ``${VAR}``
-the environment declares for it; any value whose file wrote a ``${VAR}`` that still resolves
-to the same value keeps the ``${VAR}``.
+An existing file is the canonical form of its asset, so export writes the minimum:
+
+- an asset equal to its file (as ``plan`` compares them) leaves the file byte-identical;
+- otherwise only the top-level keys whose value differs are rewritten, in the file's key
+  order; a dataset's columns and metrics keep the file's order (matched by name: new ones
+  go last, by name; gone ones are dropped), and an unchanged column or metric keeps its
+  text; a ``${VAR}`` that still resolves to the live value stays;
+- a key the file leaves out is added only when the live value is not Superset's default
+  (``null``, empty, ``false`` or ``0``);
+- a dashboard's ``position`` and ``metadata`` are rewritten together (their chart ids are
+  renumbered 1..n in position order, and must agree).
+
+New files get slug names, Superset's key order and no ids, timestamps, query contexts or
+owner markers; a database password becomes the ``${VAR}`` the environment declares for it.
+A file keeps its path once it exists (found by uuid).
 """
 
 from __future__ import annotations
@@ -22,7 +33,16 @@ from supersetctl.fsutil import atomic_write_many
 from supersetctl.superset.bundle import dump_native
 
 from .layout import KIND_ORDER, NAME_KEY, AssetFile, load_layout, slugify
-from .normalize import MASKED, chart_nodes, for_file, mask_uri_password, same_scalar
+from .normalize import (
+    MASKED,
+    chart_nodes,
+    comparable,
+    diff,
+    for_file,
+    mask_uri_password,
+    same_scalar,
+)
+from .ownership import without_marker
 from .variables import Variables, interpolate
 
 log = logging.getLogger(__name__)
@@ -100,6 +120,107 @@ def keep_placeholders(new: Any, raw: Any, variables: Variables, file: str) -> An
     return new
 
 
+# ---------------------------------------------------------------- the minimum to write
+
+
+# Superset's defaults that are not "empty" (its models' column defaults); every other field
+# defaults to null, empty, false or zero
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "database": {"expose_in_sqllab": True, "configuration_method": "sqlalchemy_form"},
+    "dataset": {"filter_select_enabled": True},
+}
+
+
+def is_default(value: Any, kind: str = "", key: str = "") -> bool:
+    """Whether ``value`` is what Superset has for ``key`` of a ``kind`` nobody set: its
+    model's default, or null, empty, false or zero (also inside a JSON field, such as a
+    database's ``extra`` of empty parameters)."""
+    known = _DEFAULTS.get(kind, {})
+    if key in known:
+        return bool(value == known[key])
+    if isinstance(value, dict):
+        return all(is_default(v) for v in value.values())
+    if isinstance(value, list):
+        return all(is_default(v) for v in value)
+    return (
+        value is None
+        or value is False
+        or value == ""
+        or (isinstance(value, int | float) and not isinstance(value, bool) and value == 0)
+    )
+
+
+_NAMED_LISTS = {"columns": "column_name", "metrics": "metric_name"}
+
+
+def _resolved(raw: dict[str, Any], variables: Variables, file: str) -> dict[str, Any]:
+    try:
+        out, _ = interpolate(raw, variables, file, secret_value=lambda n: MASKED)
+    except ConfigError:
+        return raw
+    return dict(out)
+
+
+def merge_into_file(
+    kind: str,
+    raw: dict[str, Any],
+    live: dict[str, Any],
+    variables: Variables,
+    file: str,
+    chart_uuids: dict[int, str],
+) -> dict[str, Any] | None:
+    """What to write over the file ``raw`` for the live content ``live`` (export form), or
+    None when the file already says what the instance holds (keep its bytes)."""
+    mine = comparable(kind, _resolved(raw, variables, file), chart_uuids)
+    theirs = comparable(kind, live, chart_uuids)
+    # `version` is the bundle format's, not the asset's
+    added = {k: v for k, v in live.items()
+             if k not in raw and k != "version" and not is_default(v, kind, k)}  # fmt: skip
+    changed = {d.path.split(".")[0].split("[")[0] for d in diff(mine, theirs)}
+    if not changed and not added:
+        return None
+    if kind == "dashboard" and changed & {"position", "metadata"}:
+        changed |= {"position", "metadata"}
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in live or key not in changed:
+            out[key] = value  # unchanged, or a key Superset does not export (a password)
+        elif key in _NAMED_LISTS and kind == "dataset":
+            out[key] = _merge_named(value, live[key], _NAMED_LISTS[key], variables, file)
+        else:
+            out[key] = keep_placeholders(live[key], value, variables, file)
+    out.update(added)
+    return out
+
+
+def _merge_named(raw: Any, live: Any, name_key: str, variables: Variables, file: str) -> Any:
+    """A dataset's columns or metrics: the file's order, each item kept as written unless it
+    changed."""
+    if not isinstance(raw, list) or not isinstance(live, list):
+        return live
+    by_name = {str(i.get(name_key)): i for i in live if isinstance(i, dict)}
+    out: list[Any] = []
+    seen: set[str] = set()
+    for item in raw:
+        name = str(item.get(name_key)) if isinstance(item, dict) else None
+        if name is None or name not in by_name:
+            continue  # gone from the instance
+        seen.add(name)
+        now = by_name[name]
+        if not diff(_resolved(item, variables, file), now):
+            out.append(item)
+            continue
+        merged = {k: (keep_placeholders(now[k], v, variables, file) if k in now else v)
+                  for k, v in item.items()}  # fmt: skip
+        merged.update({k: v for k, v in now.items() if k not in item and not is_default(v)})
+        out.append(merged)
+    out.extend(by_name[n] for n in sorted(by_name) if n not in seen)
+    return out
+
+
+# ---------------------------------------------------------------- files
+
+
 def _unique(path: str, taken: set[str], uuid: str) -> str:
     if path not in taken:
         return path
@@ -114,10 +235,10 @@ def plan_files(
     prov_rel: str,
     cfg: EnvConfig | None,
     variables: Variables,
-) -> tuple[dict[str, str], list[str]]:
-    """``{repo-relative path: text}`` for every item, and warnings."""
+) -> tuple[dict[str, str | None], list[str]]:
+    """``{repo-relative path: text}`` for every item (``None``: the file stays as it is), and
+    warnings."""
     warnings: list[str] = []
-    by_uuid = {str(i.data.get("uuid", "")).lower(): i for i in items}
     db_slug: dict[str, str] = {}
     dash_of_chart: dict[str, str] = {}
     taken = {a.rel for a in existing.values()}
@@ -164,40 +285,28 @@ def plan_files(
         folder = dash_of_chart.get(uuid, f"{prov_rel}/dashboards/_charts")
         paths[uuid] = place(uuid, f"{folder}/charts/{slugify(_name(item), 'chart')}.yaml")
 
-    out: dict[str, str] = {}
-    for uuid, item in by_uuid.items():
-        data = for_file(item.kind, item.data, chart_uuids)
-        if uuid in existing:
-            data = keep_placeholders(data, existing[uuid].raw, variables, existing[uuid].rel)
+    out: dict[str, str | None] = {}
+    for item in ordered:
+        uuid = _uuid(item)
+        data = for_file(item.kind, without_marker(item.kind, item.data), chart_uuids)
+        old = existing.get(uuid)
+        if old is not None:
+            merged = merge_into_file(item.kind, old.raw, data, variables, old.rel, chart_uuids)
+            if merged is None:
+                out[paths[uuid]] = None
+                continue
+            data = merged
         uri = data.get("sqlalchemy_uri")
-        kept_pw = existing[uuid].raw.get("password") if uuid in existing else None
-        if item.kind == "database" and kept_pw is not None:
-            # the file sends its password through `password:` (no export shows one): keep
-            # that line, and the URI as the file writes it
-            data = _with_password(data, kept_pw)
-        elif item.kind == "database" and isinstance(uri, str) and "${" not in uri:
-            template, warning = database_uri_template(
-                data["sqlalchemy_uri"], cfg, db_slug.get(uuid, "database")
-            )
+        # a file that sends its password through `password:` keeps its URI as written
+        has_pw_line = old is not None and "password" in old.raw
+        if item.kind == "database" and isinstance(uri, str) and "${" not in uri and not has_pw_line:
+            template, warning = database_uri_template(uri, cfg, db_slug.get(uuid, "database"))
             data["sqlalchemy_uri"] = template
             if warning:
                 warnings.append(warning)
             data.pop("password", None)
         out[paths[uuid]] = dump_native(data)
     return out, warnings
-
-
-def _with_password(data: dict[str, Any], password: Any) -> dict[str, Any]:
-    """``data`` with ``password`` right after ``sqlalchemy_uri`` (a stable place)."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if key == "password":
-            continue
-        out[key] = value
-        if key == "sqlalchemy_uri":
-            out["password"] = password
-    out.setdefault("password", password)
-    return out
 
 
 def _uuid(item: Item) -> str:
@@ -208,6 +317,10 @@ def _name(item: Item) -> str:
     return str(item.data.get(NAME_KEY[item.kind]) or _uuid(item))
 
 
+def existing_layout(root: Path, prov: Path) -> dict[str, AssetFile]:
+    return {a.uuid: a for a in load_layout(prov, root)} if prov.is_dir() else {}
+
+
 def write_layout(
     root: Path,
     prov: Path,
@@ -215,9 +328,11 @@ def write_layout(
     chart_uuids: dict[int, str],
     cfg: EnvConfig | None,
     variables: Variables,
+    existing: Mapping[str, AssetFile] | None = None,
 ) -> ExportResult:
-    """Write ``items`` into the layout under ``prov``; only files whose text changes."""
-    existing = {a.uuid: a for a in load_layout(prov, root)} if prov.is_dir() else {}
+    """Write ``items`` into the layout under ``prov``; only files whose text changes, all or
+    none."""
+    existing = existing_layout(root, prov) if existing is None else existing
     try:
         prov_rel = prov.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
@@ -228,7 +343,7 @@ def write_layout(
     for rel in sorted(files):
         path = root / rel
         text = files[rel]
-        if path.exists() and path.read_text(encoding="utf-8") == text:
+        if text is None or (path.exists() and path.read_text(encoding="utf-8") == text):
             result.unchanged.append(rel)
         else:
             changed[path] = text
@@ -243,7 +358,7 @@ def items_for_dashboards(
     """The named dashboards (by slug, title or uuid) with everything they use."""
     by_kind: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in KIND_ORDER}
     for data in contents.values():
-        kind = _kind(data)
+        kind = kind_of_content(data)
         if kind:
             by_kind[kind][str(data.get("uuid", "")).lower()] = data
     picked: dict[str, Item] = {}
@@ -279,7 +394,7 @@ def items_for_dashboards(
     return list(picked.values())
 
 
-def _kind(data: dict[str, Any]) -> str | None:
+def kind_of_content(data: dict[str, Any]) -> str | None:
     if "sqlalchemy_uri" in data:
         return "database"
     if "table_name" in data:
@@ -292,9 +407,21 @@ def _kind(data: dict[str, Any]) -> str | None:
 
 
 def items_from_contents(contents: Mapping[str, dict[str, Any]]) -> list[Item]:
+    """Every asset of a bundle; an asset without a uuid is an error naming its file."""
     out = []
-    for data in contents.values():
-        kind = _kind(data)
-        if kind and data.get("uuid"):
-            out.append(Item(kind, data))
+    missing = []
+    for path, data in contents.items():
+        kind = kind_of_content(data)
+        if kind is None:
+            continue
+        if not data.get("uuid"):
+            missing.append(path)
+            continue
+        out.append(Item(kind, data))
+    if missing:
+        raise ConfigError(
+            f"{len(missing)} asset(s) of the bundle have no uuid: {', '.join(sorted(missing))}",
+            hint="export them again from Superset 1.0 or later (every asset gets a uuid), or "
+            "add one (uuidgen)",
+        )
     return out

@@ -10,7 +10,8 @@
 
 Files reference each other by ``uuid`` (``database_uuid``, ``dataset_uuid``, and the
 ``meta.uuid`` of each chart in a dashboard's ``position``). Any file below a kind's folder
-counts; ``README.md`` and other non-YAML files are ignored.
+counts; ``README.md`` and other non-YAML files are ignored. :func:`check_layout` refuses a
+layout with a collision (:mod:`.identity`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from supersetctl.errors import ConfigError
 from supersetctl.fsutil import atomic_write
 from supersetctl.superset.bundle import load_native
 
+from .identity import FileAsset, layout_collisions
 from .normalize import chart_nodes
 
 log = logging.getLogger(__name__)
@@ -91,13 +93,18 @@ def _parse_cache(path: Path | None) -> dict[str, Any]:
 
 
 def load_layout(
-    root: Path, rel_to: Path | None = None, *, cache: Path | None = None
+    root: Path,
+    rel_to: Path | None = None,
+    *,
+    cache: Path | None = None,
+    errors: list[ConfigError] | None = None,
 ) -> list[AssetFile]:
     """Every asset file under ``root`` (the provisioning folder), in dependency order.
 
     ``cache`` names a JSON file keeping parsed files by (path, mtime, size), so unchanged files
-    are not parsed again. Raises :class:`ConfigError` on a file that is no asset, has no
-    uuid, or repeats a uuid.
+    are not parsed again. Raises :class:`ConfigError` on a file that does not parse, is no
+    asset or has no uuid (with ``errors``, collects one per such file and goes on);
+    collisions between files are :func:`check_layout`'s.
     """
     # resolved once: every file below is named relative to these (no realpath per file)
     root = root.resolve()
@@ -105,7 +112,6 @@ def load_layout(
     old = _parse_cache(cache).get("files", {})
     new: dict[str, Any] = {}
     assets: list[AssetFile] = []
-    seen: dict[str, str] = {}
     for folder in ("databases", "datasources", "dashboards"):
         base = root / folder
         if not base.is_dir():
@@ -123,47 +129,68 @@ def load_layout(
                 rel = file.as_posix()
             stamp = [st.st_mtime_ns, st.st_size]
             hit = old.get(rel)
-            if isinstance(hit, list) and len(hit) == 2 and hit[0] == stamp:
-                data = hit[1]
-            else:  # plain JSON data either way (a YAML date becomes its text)
-                parsed = load_native(file.read_text(encoding="utf-8"), rel)
-                data = json.loads(json.dumps(parsed, default=str))
-            new[rel] = [stamp, data]
-            if not isinstance(data, dict):
-                raise ConfigError("an asset file must be a YAML mapping", path=rel)
-            kind = kind_of_data(folder, data)
-            if kind is None:
-                want = {
-                    "databases": "a database (database_name, sqlalchemy_uri)",
-                    "datasources": "a dataset (table_name)",
-                    "dashboards": "a dashboard (dashboard_title) or chart (slice_name)",
-                }[folder]
-                raise ConfigError(f"not {want}", path=rel, hint="see the folder's README.md")
-            uuid = data.get("uuid")
-            if not isinstance(uuid, str) or not _UUID.match(uuid):
-                raise ConfigError(
-                    "missing or invalid uuid",
-                    path=rel,
-                    hint="give every asset its own uuid (uuidgen, or python3 -m uuid)",
-                )
-            data["uuid"] = uuid.lower()
-            _lower_refs(kind, data)  # Superset writes uuids in lower case; uuidgen may not
-            if data["uuid"] in seen:
-                raise ConfigError(
-                    f"uuid {uuid} is also used by {seen[data['uuid']]}",
-                    path=rel,
-                    hint="each asset needs its own uuid",
-                )
-            seen[data["uuid"]] = rel
-            assets.append(AssetFile(kind, rel, data))
+            try:
+                if isinstance(hit, list) and len(hit) == 2 and hit[0] == stamp:
+                    data = hit[1]
+                else:  # plain JSON data either way (a YAML date becomes its text)
+                    parsed = load_native(file.read_text(encoding="utf-8"), rel)
+                    data = json.loads(json.dumps(parsed, default=str))
+                new[rel] = [stamp, data]
+                assets.append(_asset(folder, rel, data))
+            except ConfigError as exc:
+                if errors is None:
+                    raise
+                errors.append(exc)
     assets.sort(key=lambda a: (KIND_ORDER.index(a.kind), a.rel))
     if cache is not None and new != old:
         try:
             atomic_write(cache, json.dumps({"version": 1, "files": new}, default=str))
         except OSError as exc:
             log.info("cannot write %s: %s", cache, exc)
-    _check_refs(assets)
     return assets
+
+
+_WANT = {
+    "databases": "a database (database_name, sqlalchemy_uri)",
+    "datasources": "a dataset (table_name)",
+    "dashboards": "a dashboard (dashboard_title) or chart (slice_name)",
+}
+
+
+# what Superset's importer requires of each kind besides uuid and version (its ImportV1
+# schemas); a bundle without one fails with an HTTP 500 that names nothing
+REQUIRED = {
+    "database": ("database_name", "sqlalchemy_uri"),
+    "dataset": ("table_name", "database_uuid"),
+    "chart": ("slice_name", "viz_type", "dataset_uuid"),
+    "dashboard": ("dashboard_title",),
+}
+
+
+def _asset(folder: str, rel: str, data: Any) -> AssetFile:
+    """The asset a parsed file holds, or the ConfigError that says why it holds none."""
+    if not isinstance(data, dict):
+        raise ConfigError("an asset file must be a YAML mapping", path=rel)
+    kind = kind_of_data(folder, data)
+    if kind is None:
+        raise ConfigError(f"not {_WANT[folder]}", path=rel, hint="see the folder's README.md")
+    missing = [k for k in REQUIRED[kind] if data.get(k) in (None, "")]
+    if missing:
+        raise ConfigError(
+            f"a {kind} needs {', '.join(missing)} (Superset's importer refuses it without)",
+            path=rel,
+            hint="see the folder's README.md for an annotated example",
+        )
+    uuid = data.get("uuid")
+    if not isinstance(uuid, str) or not _UUID.match(uuid):
+        raise ConfigError(
+            "missing or invalid uuid",
+            path=rel,
+            hint="give every asset its own uuid (uuidgen, or python3 -m uuid)",
+        )
+    data["uuid"] = uuid.lower()
+    _lower_refs(kind, data)  # Superset writes uuids in lower case; uuidgen may not
+    return AssetFile(kind, rel, data)
 
 
 def _lower_refs(kind: str, data: dict[str, Any]) -> None:
@@ -176,14 +203,55 @@ def _lower_refs(kind: str, data: dict[str, Any]) -> None:
                 node["meta"]["uuid"] = node["meta"]["uuid"].lower()
 
 
-def _check_refs(assets: list[AssetFile]) -> None:
-    """Warn about references to assets the layout does not hold (they must exist live)."""
-    uuids = {a.uuid for a in assets}
-    for a in assets:
-        for key in ("database_uuid", "dataset_uuid"):
-            ref = a.raw.get(key)
-            if isinstance(ref, str) and ref.lower() not in uuids:
-                log.warning("%s: %s %s is not in the provisioning folder", a.rel, key, ref)
+def file_assets(assets: list[AssetFile]) -> list[FileAsset]:
+    return [FileAsset(a.kind, a.uuid, a.rel, a.raw) for a in assets]
+
+
+def check_layout(assets: list[AssetFile]) -> None:
+    """Raise :class:`ConfigError` naming every collision in the layout (see
+    :mod:`.identity`; ``supersetctl validate`` reports them with lines)."""
+    found = layout_collisions(file_assets(assets))
+    if not found:
+        return
+    if len(found) == 1:
+        c = found[0]
+        raise ConfigError(f"{c.rule} {c.message}", path=c.file, hint=_FIX[c.rule])
+    raise ConfigError(
+        f"{len(found)} collisions in the provisioning files: "
+        + "; ".join(str(c) for c in found[:10])
+        + ("" if len(found) <= 10 else f" (and {len(found) - 10} more)"),
+        hint="`supersetctl validate` lists them with lines and fixes",
+    )
+
+
+_FIX = {
+    "PV-UUID": "give each asset its own uuid (uuidgen)",
+    "PV-SLUG": "give one of the dashboards another slug",
+    "PV-DATASET": "keep one dataset per table; point the charts of the other at it",
+    "PV-DBNAME": "give one of the databases another database_name",
+    "PV-REF": "add the file it names, or fix the uuid",
+    "PV-KIND": "point it at an asset of the right kind",
+}
+
+
+def fix_for(rule: str) -> str:
+    return _FIX.get(rule, "see docs/provisioning.md")
+
+
+def locate(text: str, key: str | None, value: str | None = None) -> int | None:
+    """The line of ``key:`` in an asset file (the first line holding ``value`` when given,
+    for references deep in a dashboard's position), or None."""
+    lines = text.splitlines()
+    if value:
+        for number, line in enumerate(lines, 1):
+            if value in line.lower():
+                return number
+    if key:
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*:")
+        for number, line in enumerate(lines, 1):
+            if pattern.match(line):
+                return number
+    return None
 
 
 def slugify(text: str, default: str = "asset") -> str:

@@ -1,6 +1,6 @@
-"""What a Superset instance holds now: ids, flags and ``changed_on`` from the list endpoints
-(fetched in parallel), content from exports (only for the assets that need it). Read requests
-only."""
+"""What a Superset instance holds now: ids, keys, flags and ``changed_on`` from the list
+endpoints (fetched in parallel), content from exports (only for the assets that need it).
+Read requests only."""
 
 from __future__ import annotations
 
@@ -10,17 +10,35 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from supersetctl.progress import NO_PROGRESS, Progress
 from supersetctl.superset import SupersetClient, parse, read_zip
 
+from .identity import Ident, ident
 from .layout import KIND_ORDER, NAME_KEY
+from .ownership import Marker, read_marker
 
 log = logging.getLogger(__name__)
 
 _LIST_COLUMNS = {
     "database": ["id", "uuid", "database_name", "changed_on"],
-    "dataset": ["id", "uuid", "table_name", "changed_on_utc"],
+    "dataset": [
+        "id",
+        "uuid",
+        "table_name",
+        "schema",
+        "catalog",
+        "database.uuid",
+        "changed_on_utc",
+    ],
     "chart": ["id", "uuid", "slice_name", "is_managed_externally", "changed_on_utc"],
-    "dashboard": ["id", "uuid", "dashboard_title", "is_managed_externally", "changed_on_utc"],
+    "dashboard": [
+        "id",
+        "uuid",
+        "dashboard_title",
+        "slug",
+        "is_managed_externally",
+        "changed_on_utc",
+    ],
 }
 # above this share of assets, one whole-instance export is cheaper than per-kind exports
 _WHOLE_EXPORT_SHARE = 0.5
@@ -34,7 +52,13 @@ class LiveAsset:
     name: str
     managed: bool | None  # None: the list endpoint does not say
     changed_on: str = ""
+    ident: Ident | None = None
     data: dict[str, Any] | None = None  # the exported content, when fetched
+
+    @property
+    def marker(self) -> Marker | None:
+        """The owner marker its content carries (None when none, or content not read)."""
+        return read_marker(self.kind, self.data) if self.data is not None else None
 
 
 @dataclass
@@ -49,14 +73,33 @@ class LiveState:
             (a for a in self.assets.values() if a.kind == kind), key=lambda a: (a.name, a.uuid)
         )
 
+    def by_ident(self) -> dict[Ident, LiveAsset]:
+        return {a.ident: a for a in self.assets.values() if a.ident is not None}
 
-def list_live(client: SupersetClient) -> LiveState:
-    """Every asset's id, uuid, name, flag and change time (the four lists, in parallel)."""
+    def id_of(self, uuid: str) -> int | None:
+        asset = self.assets.get(uuid)
+        return asset.id if asset is not None else None
+
+
+def _row_ident(kind: str, row: dict[str, Any]) -> Ident | None:
+    if kind == "dataset":
+        database = row.get("database") or {}
+        row = {**row, "database_uuid": database.get("uuid") if isinstance(database, dict) else None}
+    return ident(kind, row)
+
+
+def list_live(client: SupersetClient, progress: Progress = NO_PROGRESS) -> LiveState:
+    """Every asset's id, uuid, name, key, flag and change time (the four lists, in parallel)."""
     state = LiveState()
+    progress.phase("listing assets", len(KIND_ORDER))
+
+    def one(kind: str) -> tuple[str, list[dict[str, Any]]]:
+        rows = client.list(kind, _LIST_COLUMNS[kind])
+        progress.advance()
+        return kind, rows
+
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(
-            pool.map(lambda kind: (kind, client.list(kind, _LIST_COLUMNS[kind])), KIND_ORDER)
-        )
+        results = list(pool.map(one, KIND_ORDER))
     for kind, rows in results:
         for row in rows:
             uuid = str(row.get("uuid") or "").lower()
@@ -70,30 +113,23 @@ def list_live(client: SupersetClient) -> LiveState:
                 name=str(row.get(NAME_KEY[kind]) or uuid),
                 managed=bool(managed) if managed is not None else None,
                 changed_on=str(row.get("changed_on_utc") or row.get("changed_on") or ""),
+                ident=_row_ident(kind, row),
             )
     return state
 
 
-def fingerprint(client: SupersetClient) -> dict[str, list[Any]]:
-    """Per kind: how many assets and the newest change time (four small requests)."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        pairs = list(pool.map(lambda kind: (kind, list(client.newest(kind))), KIND_ORDER))
-    return dict(pairs)
-
-
-def from_cache(entries: dict[str, list[Any]]) -> LiveState:
-    """The live state the cache vouches for (ids and change times, no content)."""
-    state = LiveState()
-    for uuid, (changed_on, _key, kind, pk) in entries.items():
-        state.assets[uuid] = LiveAsset(str(kind), int(pk), uuid, uuid, None, str(changed_on))
-    return state
-
-
-def fetch_content(client: SupersetClient, state: LiveState, uuids: Iterable[str]) -> None:
-    """Fill ``data`` of the named assets from exports (one per kind, or one for everything)."""
+def fetch_content(
+    client: SupersetClient,
+    state: LiveState,
+    uuids: Iterable[str],
+    progress: Progress = NO_PROGRESS,
+) -> int:
+    """Fill ``data`` of the named assets from exports (one whole-instance export when most
+    are wanted, else per-kind exports in request-sized batches). Returns how many were read."""
     wanted = [state.assets[u] for u in uuids if u in state.assets and state.assets[u].data is None]
     if not wanted:
-        return
+        return 0
+    progress.phase("reading content", len(wanted))
     if len(wanted) > _WHOLE_EXPORT_SHARE * max(1, len(state.assets)):
         bundles = [client.export_assets()]
     else:
@@ -101,25 +137,46 @@ def fetch_content(client: SupersetClient, state: LiveState, uuids: Iterable[str]
         for a in wanted:
             by_kind.setdefault(a.kind, []).append(a.id)
         with ThreadPoolExecutor(max_workers=4) as pool:
-            bundles = list(pool.map(lambda kv: client.export(kv[0], kv[1]), by_kind.items()))
+            parts = list(pool.map(lambda kv: client.export(kv[0], kv[1]), by_kind.items()))
+        bundles = [b for part in parts for b in part]
+    wanted_ids = {a.uuid for a in wanted}
     for bundle in bundles:
         for data in parse(read_zip(bundle, "live export")).values():
             uuid = str(data.get("uuid") or "").lower()
             if uuid in state.assets and state.assets[uuid].data is None:
                 state.assets[uuid].data = data
+                if uuid in wanted_ids:
+                    progress.advance()
+    missing = [a for a in wanted if a.data is None]
+    if missing:  # deleted between the listing and the export: treated as gone
+        log.info("%d asset(s) were gone by the time they were exported", len(missing))
+        for a in missing:
+            del state.assets[a.uuid]
     log.debug("fetched content of %d asset(s)", len(wanted))
+    return len(wanted)
 
 
-def read_live(client: SupersetClient) -> LiveState:
+def read_live(client: SupersetClient, progress: Progress = NO_PROGRESS) -> LiveState:
     """Everything the instance holds, with content."""
-    state = list_live(client)
-    fetch_content(client, state, list(state.assets))
+    state = list_live(client, progress)
+    fetch_content(client, state, list(state.assets), progress)
     return state
 
 
-def is_managed(client: SupersetClient, asset: LiveAsset) -> bool:
-    """Whether ``asset`` is marked managed externally (one show request when lists don't say)."""
-    if asset.managed is not None:
-        return asset.managed
-    result = client.get(asset.kind, asset.id)
-    return bool(result.get("is_managed_externally"))
+def fill_managed(
+    client: SupersetClient, assets: Iterable[LiveAsset], progress: Progress = NO_PROGRESS
+) -> None:
+    """Set ``managed`` where the list endpoints did not say (datasets, databases): one show
+    request each, in parallel."""
+    todo = [a for a in assets if a.managed is None]
+    if not todo:
+        return
+    progress.phase("reading flags", len(todo))
+
+    def one(asset: LiveAsset) -> None:
+        result = client.get(asset.kind, asset.id)
+        asset.managed = bool(result.get("is_managed_externally"))
+        progress.advance()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(one, todo))

@@ -1,14 +1,13 @@
 """``${VAR}`` interpolation in values (never keys) of provisioning files.
 
 Non-secret names come from ``config/<env>/`` (:meth:`EnvConfig.variables`); secret names (those
-:meth:`EnvConfig.secret_names` lists) from the process environment. ``$${`` writes a literal
-``${``. Superset's own Jinja (``{{ ... }}``) is never touched. Every secret read is registered
-for redaction.
+:meth:`EnvConfig.secret_names` lists) from the environment's variables (an injected mapping,
+never ``os.environ`` directly). ``$${`` writes a literal ``${``. Superset's own Jinja
+(``{{ ... }}``) is never touched. Every secret read is registered for redaction.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,7 +25,8 @@ class Variables:
 
     values: Mapping[str, str]
     secret_names: frozenset[str] = frozenset()
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    environ: Mapping[str, str] = field(default_factory=dict)
+    config_file: str = "config/<env>/environment.yaml"  # where the names are declared
 
     def lookup(self, name: str) -> str | None:
         if name in self.secret_names:
@@ -97,7 +97,7 @@ def interpolate(
         hint = (
             f"export the secret variable(s) {', '.join(secret)}"
             if secret
-            else "define them under `vars:` in config/<env>/environment.yaml"
+            else f"define them under `vars:` in {variables.config_file}"
         )
         raise ConfigError(
             f"undefined variable(s) {', '.join('${' + n + '}' for n in names)}",

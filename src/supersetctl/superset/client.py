@@ -3,13 +3,20 @@
 Auth is either a username/password login (``POST /api/v1/security/login``, then a CSRF token
 from ``/api/v1/security/csrf_token/`` sent as ``X-CSRFToken`` with a ``Referer``, and the session
 cookie kept by the client) or a ready access token. Requests are retried with exponential
-backoff on 5xx answers and dropped connections; a 401 logs in again once.
+backoff on 5xx answers and dropped connections; a 401 logs in again once. A server that cannot
+be reached at all fails the whole client at once (threads don't each wait out the retries).
+
+Requests are sized to the server's limits: gunicorn refuses a request line over 4,094 bytes
+(``limit_request_line``), so an export of many ids is split into several requests.
 """
 
 from __future__ import annotations
 
+import builtins
+import html
 import json
 import logging
+import re
 import ssl
 import threading
 import time
@@ -30,8 +37,14 @@ log = logging.getLogger(__name__)
 
 KINDS = ("database", "dataset", "chart", "dashboard")
 _RETRY_STATUS = frozenset({500, 502, 503, 504})
-_PAGE_SIZE = 100
+# asked for; Flask-AppBuilder caps it at FAB_API_MAX_PAGE_SIZE (100 unless configured), and the
+# pager follows whatever size the first page comes back with
+_PAGE_SIZE = 1000
 _LIST_ATTEMPTS = 3
+# gunicorn's default limit_request_line is 4,094 bytes; leave room for a proxy's prefix
+REQUEST_LINE_LIMIT = 3800
+_CONNECT_TIMEOUT = 10.0
+_CONNECT_RETRIES = 2  # a refused or unroutable address: two quick retries, then give up
 
 
 @dataclass(frozen=True)
@@ -72,7 +85,9 @@ class SupersetClient:
             verify: ssl.SSLContext | bool = (
                 True if self.url.startswith("https://") else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             )
-            http = httpx.Client(timeout=timeout, verify=verify)
+            http = httpx.Client(
+                timeout=httpx.Timeout(timeout, connect=_CONNECT_TIMEOUT), verify=verify
+            )
         self.http = http
         self.http.base_url = httpx.URL(self.url + "/")
         self.retries = retries
@@ -83,6 +98,8 @@ class SupersetClient:
         self._cached = False  # the token in use came from token_cache
         self._csrf: str | None = None
         self._login_lock = threading.RLock()
+        self._unreachable: SupersetAPIError | None = None  # set once the server cannot be reached
+        self.request_line_limit = REQUEST_LINE_LIMIT
         self.requests_sent: list[tuple[str, str]] = []  # (method, path): what this client did
 
     # ------------------------------------------------------------------ plumbing
@@ -107,6 +124,8 @@ class SupersetClient:
         """One request with retries on 5xx and transport errors; no status check."""
         attempt = 0
         while True:
+            if self._unreachable is not None:  # another request already gave up on the server
+                raise self._unreachable
             headers: dict[str, str] = {"Referer": self.url + "/", "Accept": "application/json"}
             if auth:
                 if self._token is None:
@@ -125,12 +144,16 @@ class SupersetClient:
                 self.requests_sent.append((method, path))
                 response = self.http.request(method, path, headers=headers, **kwargs)
             except httpx.TransportError as exc:
-                if attempt >= self.retries:
-                    raise SupersetAPIError(
+                connect = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                if attempt >= (min(self.retries, _CONNECT_RETRIES) if connect else self.retries):
+                    error = SupersetAPIError(
                         f"{method} {path}: cannot reach Superset at {self.url}: "
                         f"{type(exc).__name__}",
                         hint="is it running? check the URL in config/<env>/environment.yaml",
-                    ) from None
+                    )
+                    if connect:
+                        self._unreachable = error
+                    raise error from None
                 reason = type(exc).__name__
             else:
                 if response.status_code not in _RETRY_STATUS or attempt >= self.retries:
@@ -254,27 +277,28 @@ class SupersetClient:
         """
         cols, flts = list(columns), [dict(f) for f in filters]
 
-        def page(n: int) -> dict[str, Any]:
+        def page_of(n: int, size: int) -> dict[str, Any]:
             query = {
                 "columns": cols,
                 "filters": flts,
                 "order_column": "changed_on_delta_humanized",
                 "order_direction": "asc",
                 "page": n,
-                "page_size": _PAGE_SIZE,
+                "page_size": size,
             }
             body = self.request("GET", f"api/v1/{kind}/", params={"q": rison(query)}).json()
             return dict(body)
 
         for attempt in range(_LIST_ATTEMPTS):
-            first = page(0)
+            first = page_of(0, _PAGE_SIZE)
             out: list[dict[str, Any]] = list(first.get("result", []))
             count = int(first.get("count", 0))
-            pages = -(-count // _PAGE_SIZE)
+            size = len(out) or 1  # the server's real page size (it may cap what was asked)
+            pages = -(-count // size) if len(out) < count else 1
             if pages > 1:
                 workers = min(3, pages - 1) if attempt == 0 else 1
                 with ThreadPoolExecutor(max_workers=workers) as pool:
-                    for body in pool.map(page, range(1, pages)):
+                    for body in pool.map(page_of, range(1, pages), [size] * (pages - 1)):
                         out.extend(body.get("result", []))
             seen: set[Any] = set()
             unique = []
@@ -319,10 +343,43 @@ class SupersetClient:
         """The whole instance as one native bundle (``GET /api/v1/assets/export/``)."""
         return self.request("GET", "api/v1/assets/export/").content
 
-    def export(self, kind: str, ids: Iterable[int]) -> bytes:
-        """A native bundle of some assets of one kind, with what they depend on."""
-        ids = sorted(set(ids))
-        return self.request("GET", f"api/v1/{kind}/export/", params={"q": rison(ids)}).content
+    def export(self, kind: str, ids: Iterable[int], *, workers: int = 2) -> builtins.list[bytes]:
+        """Native bundles of some assets of one kind, with what they depend on: one per
+        request, each request line within :attr:`request_line_limit` (``workers`` requests
+        at a time)."""
+        path = f"api/v1/{kind}/export/"
+        batches = self.id_batches("GET", path, sorted(set(ids)))
+        if len(batches) <= 1 or workers <= 1:
+            return [self._export_one(path, b) for b in batches]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda b: self._export_one(path, b), batches))
+
+    def _export_one(self, path: str, ids: builtins.list[int]) -> bytes:
+        return self.request("GET", path, params={"q": rison(ids)}).content
+
+    def id_batches(
+        self, method: str, path: str, ids: builtins.list[int]
+    ) -> builtins.list[builtins.list[int]]:
+        """``ids`` split so that each request's line (``METHOD /path?q=!(...) HTTP/1.1``)
+        stays within :attr:`request_line_limit` bytes, as the server will read it."""
+        fixed = len(method) + len(" HTTP/1.1") + 1
+        base = self.http.build_request(method, path, params={"q": rison([])}).url.raw_path
+        budget = self.request_line_limit - fixed - len(base)
+        # each id adds its digits and one encoded comma (%2C)
+        batches: builtins.list[builtins.list[int]] = []
+        current: builtins.list[int] = []
+        used = 0
+        for pk in ids:
+            cost = len(str(pk)) + (3 if current else 0)
+            if current and used + cost > budget:
+                batches.append(current)
+                current, used = [], 0
+                cost = len(str(pk))
+            current.append(pk)
+            used += cost
+        if current:
+            batches.append(current)
+        return batches
 
     def import_assets(
         self,
@@ -364,11 +421,29 @@ class SupersetClient:
         self.request("DELETE", f"api/v1/{kind}/{pk}", ok=(200, 204, 404))
 
 
+_TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.DOTALL | re.IGNORECASE)
+_TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL | re.IGNORECASE)
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    """An HTML or text body as one readable line: an HTML page's title and first words,
+    without markup."""
+    title = _TITLE.search(text)
+    body = _TAGS.sub(" ", text)
+    words = " ".join(html.unescape(body).split())
+    if title:
+        head = " ".join(html.unescape(title.group(1)).split())
+        if head and words.startswith(head):
+            words = words[len(head) :].strip()
+        words = f"{head}: {words}" if words and head else head or words
+    return words if len(words) <= limit else words[: limit - 3] + "..."
+
+
 def _reason(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return redact(response.text[:300].strip() or response.reason_phrase)
+        return redact(_one_line(response.text) or response.reason_phrase)
     if isinstance(body, dict):
         for key in ("message", "msg", "errors", "error"):
             if key in body:

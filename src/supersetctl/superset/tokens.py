@@ -28,7 +28,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from supersetctl.fsutil import atomic_write
@@ -64,17 +64,19 @@ class TokenCache:
         self._now = clock
 
     @classmethod
-    def default(cls) -> TokenCache | None:
-        """The cache the environment asks for, or None when it is off."""
-        setting = os.environ.get(ENV, "").strip()
+    def default(cls, environ: Mapping[str, str] | None = None) -> TokenCache | None:
+        """The cache ``environ`` (the process environment by default) asks for, or None when
+        it is off."""
+        env = os.environ if environ is None else environ
+        setting = env.get(ENV, "").strip()
         if setting.lower() in OFF:
             return None
         if setting:
             return cls(Path(setting).expanduser())
-        runtime = os.environ.get("XDG_RUNTIME_DIR")
+        runtime = env.get("XDG_RUNTIME_DIR")
         if runtime and Path(runtime).is_dir():
             return cls(Path(runtime) / "supersetctl" / "tokens")
-        cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        cache = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         return cls(Path(cache) / "supersetctl" / "tokens")
 
     def _path(self, url: str, username: str) -> Path:

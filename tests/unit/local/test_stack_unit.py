@@ -96,6 +96,7 @@ def test_local_environ_points_provisioning_at_the_real_port(repo_copy: RepoPaths
     import secrets as pysecrets
 
     from supersetctl.contract import load_env_config
+    from supersetctl.contract.environment import load_environment
     from supersetctl.local.postgres import PostgresInfo
     from supersetctl.local.stack import LocalStack, settings_from_config
     from supersetctl.provision import variables_for
@@ -109,8 +110,5 @@ def test_local_environ_points_provisioning_at_the_real_port(repo_copy: RepoPaths
     environ = stack.local_environ(cfg, Cluster())  # type: ignore[arg-type]
     assert environ["SUPERSETCTL_VAR_ODOO_DB_PORT"] == "61234"
     assert cfg.databases["odoo"].port != 61234
-    import os
-    from unittest import mock
-
-    with mock.patch.dict(os.environ, environ):
-        assert variables_for(cfg).lookup("ODOO_DB_PORT") == "61234"
+    env = load_environment(repo_copy, "dev", environ=environ)
+    assert variables_for(env).lookup("ODOO_DB_PORT") == "61234"

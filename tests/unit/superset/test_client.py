@@ -243,3 +243,74 @@ def test_an_asset_that_is_not_text_names_its_file() -> None:
     with pytest.raises(ConfigError, match="not UTF-8") as info:
         read_zip(buf.getvalue(), "export.zip")
     assert "export.zip:charts/c.yaml" in str(info.value)
+
+
+def test_an_export_of_many_ids_is_split_to_fit_the_request_line() -> None:
+    lines: list[int] = []
+
+    def export(request: httpx.Request) -> httpx.Response:
+        line = len(f"GET {request.url.raw_path.decode()} HTTP/1.1")
+        lines.append(line)
+        if line > 4094:  # gunicorn's limit_request_line
+            return httpx.Response(400, text="<html><title>Bad Request</title></html>")
+        return httpx.Response(200, content=b"zip")
+
+    server = Server({"GET /api/v1/chart/export/": export})
+    ids = list(range(100_000, 103_000))
+    bundles = _client(server).export("chart", ids)
+    assert len(bundles) == len(lines) >= 2
+    assert max(lines) <= 3800
+    sent = [int(x) for r in server.seen for x in r.url.params.get("q", "").strip("!()").split(",")
+            if r.url.path.endswith("/export/") and x]  # fmt: skip
+    assert sorted(sent) == ids  # every id once
+
+
+def test_an_html_error_page_becomes_one_readable_line() -> None:
+    page = (
+        "<html>\n  <head>\n    <title>Bad Request</title>\n  </head>\n  <body>\n"
+        "    <h1><p>Bad Request</p></h1>\n    Request Line is too large (8192 &gt; 4094)\n"
+        "  </body>\n</html>\n"
+    )
+    server = Server({"GET /api/v1/assets/export/": lambda r: httpx.Response(400, text=page)})
+    with pytest.raises(SupersetAPIError) as info:
+        _client(server).export_assets()
+    message = str(info.value)
+    assert "\n" not in message and "<" not in message
+    assert "Bad Request: Bad Request Request Line is too large (8192 > 4094)" in message
+
+
+def test_an_unreachable_server_fails_once_for_every_thread() -> None:
+    calls = {"n": 0}
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        raise httpx.ConnectError("connection refused", request=request)
+
+    client = _client(refuse)
+    slept: list[float] = []
+    client._sleep = slept.append  # type: ignore[method-assign]
+    with pytest.raises(SupersetAPIError, match="cannot reach Superset"):
+        client.list("chart", ["id"])
+    assert calls["n"] == 3  # the first try and two quick retries, for the login
+    with pytest.raises(SupersetAPIError, match="cannot reach Superset"):
+        client.list("dashboard", ["id"])  # another request (a thread of the same run)
+    assert calls["n"] == 3  # gives up at once: no second round of retries
+    assert sum(slept) < 2
+
+
+def test_a_server_that_caps_the_page_size_is_paged_at_its_size() -> None:
+    rows = [{"id": i} for i in range(250)]
+    asked: list[tuple[int, int]] = []
+
+    def listing(request: httpx.Request) -> httpx.Response:
+        q = request.url.params["q"]
+        page = int(q.split("page:")[1].split(",")[0])
+        size = min(int(q.split("page_size:")[1].split(")")[0].split(",")[0]), 100)
+        asked.append((page, size))
+        return httpx.Response(
+            200, json={"result": rows[page * size : (page + 1) * size], "count": len(rows)}
+        )
+
+    server = Server({"GET /api/v1/chart/": listing})
+    assert len(_client(server).list("chart", ["id"])) == 250
+    assert sorted(asked) == [(0, 100), (1, 100), (2, 100)]
