@@ -134,7 +134,11 @@ SQLALCHEMY_DATABASE_URI = metadata_url(_env("SUPERSET_METADATA_DB_URL"), dev=IS_
 SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
 if SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
     SQLALCHEMY_ENGINE_OPTIONS["connect_args"] = {
-        "connect_timeout": int(_env("SUPERSET_METADATA_DB_CONNECT_TIMEOUT", "5"))
+        "connect_timeout": int(_env("SUPERSET_METADATA_DB_CONNECT_TIMEOUT", "5")),
+        # Superset's list queries join owners, tags and dashboards with row estimates so far
+        # off that PostgreSQL JIT-compiles them: ~0.6 s of compiling for a 28-chart list
+        # (EXPLAIN ANALYZE: JIT 618 ms, execution 0.6 ms without). Metadata queries are small.
+        "options": "-c jit=off",
     }
 
 

@@ -28,6 +28,7 @@ print(json.dumps({
     "cookie_secure": m.SESSION_COOKIE_SECURE, "mutator": callable(m.FLASK_APP_MUTATOR),
     "health_ok": m.health_payload({"metadata_db": True}),
     "health_bad": m.health_payload({"metadata_db": False}),
+    "connect_args": m.SQLALCHEMY_ENGINE_OPTIONS.get("connect_args"),
 }))
 """
 
@@ -121,6 +122,8 @@ def test_prod_defaults() -> None:
     assert got["mutator"] is True
     assert got["health_ok"] == [{"status": "OK"}, 200]
     assert got["health_bad"] == [{"status": "ERROR", "failed": ["metadata_db"]}, 503]
+    # PostgreSQL's JIT spent ~0.6 s compiling each of Superset's list queries (measured)
+    assert got["connect_args"] == {"connect_timeout": 5, "options": "-c jit=off"}
 
 
 def test_dev_allows_plain_loopback_and_redis_turns_on_cache_and_celery(tmp_path: Path) -> None:

@@ -141,3 +141,14 @@ def test_a_variable_standing_for_a_number_or_flag_settles() -> None:
     assert [d.path for d in diff(desired, live)] == ["s"]
     assert diff({"a": "yes"}, {"a": True}) != []  # only true/false are booleans
     assert keep_placeholders(live, raw, v, "f.yaml") == {**raw, "s": 601}
+
+
+def test_a_password_placeholder_not_declared_says_so() -> None:
+    # what import-bundle writes for a database config/<env>/ does not know
+    uri = "postgresql://u:${ODOO_DEV_DB_PASSWORD}@h:5432/db"
+    with pytest.raises(ConfigError) as info:
+        database_uri(uri, vars_(), "databases/odoo-dev.yaml")
+    text = str(info.value)
+    assert "${ODOO_DEV_DB_PASSWORD}" in text and "not a secret this environment declares" in text
+    assert "literal password" not in text
+    assert "secrets:" in text and "export ODOO_DEV_DB_PASSWORD" in text
