@@ -16,6 +16,11 @@ unchanged asset, with one exception the planner handles: Superset's column sync
 (``PUT /api/v1/dataset/<id>/refresh``) rewrites a dataset's columns without touching its
 ``changed_on``, so datasets are always read and never vouched for by this cache.
 
+Besides the entries, the file keeps *hints*: the ids this repo's datasets had at the last run,
+so that their content (read on every run) can be exported while the instance is listed. A hint
+proves nothing: content read that way is used only for a dataset whose listing shows the same
+id, and datasets are never vouched for anyway.
+
 The file lives in ``.local/provision/<env>.json`` (git-ignored), per Superset URL.
 """
 
@@ -46,6 +51,7 @@ class VerifiedCache:
     path: Path | None
     url: str
     entries: dict[str, list[Any]] = field(default_factory=dict)
+    dataset_ids: dict[str, int] = field(default_factory=dict)  # hints, see the module's docs
     dirty: bool = False
 
     @classmethod
@@ -65,6 +71,9 @@ class VerifiedCache:
                     for k, v in entries.items()
                     if isinstance(v, list) and len(v) == 4 and v[2] in TRUSTED_KINDS
                 }
+            ids = doc.get("dataset_ids")
+            if isinstance(ids, dict):
+                cache.dataset_ids = {str(k): v for k, v in ids.items() if isinstance(v, int)}
         return cache
 
     def hit(self, uuid: str, kind: str, changed_on: str, key: str) -> bool:
@@ -82,6 +91,11 @@ class VerifiedCache:
             self.entries[uuid] = new
             self.dirty = True
 
+    def hint_datasets(self, ids: dict[str, int]) -> None:
+        if ids != self.dataset_ids:
+            self.dataset_ids = dict(ids)
+            self.dirty = True
+
     def forget(self, uuid: str) -> None:
         if self.entries.pop(uuid, None) is not None:
             self.dirty = True
@@ -89,7 +103,12 @@ class VerifiedCache:
     def save(self) -> None:
         if self.path is None or not self.dirty:
             return
-        doc = {"version": VERSION, "url": self.url, "verified": dict(sorted(self.entries.items()))}
+        doc = {
+            "version": VERSION,
+            "url": self.url,
+            "verified": dict(sorted(self.entries.items())),
+            "dataset_ids": dict(sorted(self.dataset_ids.items())),
+        }
         try:
             atomic_write(self.path, json.dumps(doc, indent=0, sort_keys=True) + "\n")
         except OSError as exc:

@@ -5,7 +5,7 @@ Read requests only."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,13 +140,12 @@ def fetch_content(
             parts = list(pool.map(lambda kv: client.export(kv[0], kv[1]), by_kind.items()))
         bundles = [b for part in parts for b in part]
     wanted_ids = {a.uuid for a in wanted}
-    for bundle in bundles:
-        for data in parse(read_zip(bundle, "live export")).values():
-            uuid = str(data.get("uuid") or "").lower()
-            if uuid in state.assets and state.assets[uuid].data is None:
-                state.assets[uuid].data = data
-                if uuid in wanted_ids:
-                    progress.advance()
+    attach(
+        state,
+        bundles,
+        lambda a, data: True,
+        lambda a: progress.advance() if a.uuid in wanted_ids else None,
+    )
     missing = [a for a in wanted if a.data is None]
     if missing:  # deleted between the listing and the export: treated as gone
         log.info("%d asset(s) were gone by the time they were exported", len(missing))
@@ -154,6 +153,25 @@ def fetch_content(
             del state.assets[a.uuid]
     log.debug("fetched content of %d asset(s)", len(wanted))
     return len(wanted)
+
+
+def attach(
+    state: LiveState,
+    bundles: Iterable[bytes],
+    accept: Callable[[LiveAsset, dict[str, Any]], bool],
+    done: Callable[[LiveAsset], object] = lambda a: None,
+) -> int:
+    """Give listed assets without content the content the ``bundles`` hold for them, where
+    ``accept`` agrees. Returns how many got one."""
+    n = 0
+    for bundle in bundles:
+        for data in parse(read_zip(bundle, "live export")).values():
+            asset = state.assets.get(str(data.get("uuid") or "").lower())
+            if asset is not None and asset.data is None and accept(asset, data):
+                asset.data = data
+                n += 1
+                done(asset)
+    return n
 
 
 def read_live(client: SupersetClient, progress: Progress = NO_PROGRESS) -> LiveState:

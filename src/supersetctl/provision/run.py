@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from supersetctl.contract.environment import Environment
 from supersetctl.contract.models import db_var_prefix
-from supersetctl.errors import ConfigError
+from supersetctl.errors import ConfigError, SupersetAPIError
 from supersetctl.progress import NO_PROGRESS, Progress
 from supersetctl.superset import Credentials, SupersetClient, parse, read_path
 from supersetctl.superset.tokens import TokenCache
@@ -30,7 +31,7 @@ from .export import (
     write_layout,
 )
 from .layout import check_layout, load_layout
-from .live import LiveAsset, LiveState, fetch_content, fill_managed, list_live
+from .live import LiveAsset, LiveState, attach, fetch_content, fill_managed, list_live
 from .model import ApplyResult, Desired, Plan
 from .ownership import database_endpoint
 from .planner import content_needed, desired_key, make_plan
@@ -140,7 +141,13 @@ def prepare(
     exactly what this run proved equal (see :mod:`.cache`)."""
     desired = load_desired(env) if desired is None else desired
     cache = _cache(env, client)
-    live = list_live(client, progress)
+    live, early = _list_and_read_datasets(client, cache, progress)
+    # the datasets' content (read on every run, see cache.py) exported while listing, for the
+    # datasets that still have the ids the last run saw
+    hinted = dict(cache.dataset_ids)
+    attach(live, early, lambda a, data: a.kind == "dataset" and hinted.get(a.uuid) == a.id)
+    mine = {d.uuid for d in desired if d.kind == "dataset"}
+    cache.hint_datasets({u: a.id for u, a in live.assets.items() if u in mine})
     keys = {d.uuid: desired_key(d, live) for d in desired}
     extras = prune or unmanaged
     need = content_needed(desired, live, keys, None if refresh or force else cache, extras=extras)
@@ -163,6 +170,23 @@ def prepare(
     )
     _record(cache, plan, live, keys)
     return Prepared(desired, live, plan, read)
+
+
+def _list_and_read_datasets(
+    client: SupersetClient, cache: VerifiedCache, progress: Progress
+) -> tuple[LiveState, list[bytes]]:
+    """The listing, and (at the same time) the export of the datasets the cache hints at."""
+    ids = sorted(set(cache.dataset_ids.values()))
+    if not ids:
+        return list_live(client, progress), []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        early = pool.submit(client.export, "dataset", ids)
+        live = list_live(client, progress)
+        try:
+            return live, early.result()
+        except SupersetAPIError as exc:  # a hint is no proof: read them after the listing
+            log.info("early dataset export failed (%s); reading after the listing", exc)
+            return live, []
 
 
 def _record(cache: VerifiedCache, plan: Plan, live: LiveState, keys: dict[str, str]) -> None:

@@ -202,3 +202,19 @@ def test_a_marker_of_another_repo_is_never_overwritten(repo: SmallRepo) -> None:
     ]
     with pytest.raises(ConflictError, match="other/repo"):
         apply_env(repo.env(), fake.client(), force=True)
+
+
+def test_datasets_read_while_listing_are_used_only_under_the_ids_listed(repo: SmallRepo) -> None:
+    fake = FakeSuperset()
+    apply_env(repo.env(), fake.client())
+    assert not plan_env(repo.env(), fake.client()).changed  # the cache now hints the ids
+    b1 = fake.by_name("b1")
+    old_id = fake.assets[b1]["id"]
+    fake.delete(b1)
+    apply_env(repo.env(), fake.client())  # b1 made again under a new id
+    assert fake.assets[b1]["id"] != old_id
+    fake.sync_columns(b1, [{"column_name": "only_this", "type": "TEXT"}])
+    fake.seen.clear()
+    # b1 is no longer under the id the cache hinted: it is read after the listing
+    assert ("update", "b1") in _plan(repo, fake)
+    assert fake.seen.count("GET /api/v1/dataset/export/") == 2
