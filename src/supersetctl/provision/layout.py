@@ -45,6 +45,7 @@ NAME_KEY = {
 }
 BUNDLE_FOLDER = {"database": "databases", "dataset": "datasets", "chart": "charts"}
 BUNDLE_FOLDER["dashboard"] = "dashboards"
+_PARSE_CACHE_VERSION = 2
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -55,6 +56,7 @@ class AssetFile:
     kind: str
     rel: str  # path relative to the repo root, forward slashes
     raw: dict[str, Any]
+    templated: bool = True  # whether the file holds a ${...} (False: nothing to interpolate)
 
     @property
     def uuid(self) -> str:
@@ -89,7 +91,7 @@ def _parse_cache(path: Path | None) -> dict[str, Any]:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return doc if isinstance(doc, dict) and doc.get("version") == 1 else {}
+    return doc if isinstance(doc, dict) and doc.get("version") == _PARSE_CACHE_VERSION else {}
 
 
 def load_layout(
@@ -130,13 +132,14 @@ def load_layout(
             stamp = [st.st_mtime_ns, st.st_size]
             hit = old.get(rel)
             try:
-                if isinstance(hit, list) and len(hit) == 2 and hit[0] == stamp:
-                    data = hit[1]
+                if isinstance(hit, list) and len(hit) == 3 and hit[0] == stamp:
+                    data, templated = hit[1], bool(hit[2])
                 else:  # plain JSON data either way (a YAML date becomes its text)
-                    parsed = load_native(file.read_text(encoding="utf-8"), rel)
-                    data = json.loads(json.dumps(parsed, default=str))
-                new[rel] = [stamp, data]
-                assets.append(_asset(folder, rel, data))
+                    text = file.read_text(encoding="utf-8")
+                    parsed = load_native(text, rel)
+                    data, templated = json.loads(json.dumps(parsed, default=str)), "${" in text
+                new[rel] = [stamp, data, templated]
+                assets.append(_asset(folder, rel, data, templated))
             except ConfigError as exc:
                 if errors is None:
                     raise
@@ -144,7 +147,8 @@ def load_layout(
     assets.sort(key=lambda a: (KIND_ORDER.index(a.kind), a.rel))
     if cache is not None and new != old:
         try:
-            atomic_write(cache, json.dumps({"version": 1, "files": new}, default=str))
+            doc = {"version": _PARSE_CACHE_VERSION, "files": new}
+            atomic_write(cache, json.dumps(doc, default=str))
         except OSError as exc:
             log.info("cannot write %s: %s", cache, exc)
     return assets
@@ -167,7 +171,7 @@ REQUIRED = {
 }
 
 
-def _asset(folder: str, rel: str, data: Any) -> AssetFile:
+def _asset(folder: str, rel: str, data: Any, templated: bool = True) -> AssetFile:
     """The asset a parsed file holds, or the ConfigError that says why it holds none."""
     if not isinstance(data, dict):
         raise ConfigError("an asset file must be a YAML mapping", path=rel)
@@ -190,7 +194,7 @@ def _asset(folder: str, rel: str, data: Any) -> AssetFile:
         )
     data["uuid"] = uuid.lower()
     _lower_refs(kind, data)  # Superset writes uuids in lower case; uuidgen may not
-    return AssetFile(kind, rel, data)
+    return AssetFile(kind, rel, data, templated)
 
 
 def _lower_refs(kind: str, data: dict[str, Any]) -> None:

@@ -23,7 +23,6 @@ asset moves from one file to another.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -69,7 +68,7 @@ def with_marker(kind: str, data: dict[str, Any], marker: Marker) -> dict[str, An
     if key is None:
         return data
     out = dict(data)
-    box = copy.deepcopy(_container(kind, data) or {})
+    box = dict(_container(kind, data) or {})  # a new container; what it holds is not changed
     box[MARKER] = {"owner": marker.owner, "file": marker.file}
     out[key] = box
     return out

@@ -90,9 +90,10 @@ def _dangling(data: dict[str, Any], live: LiveState) -> list[FieldDiff]:
     return out
 
 
-def _compare(d: Desired, current: LiveAsset, live: LiveState, owner: str) -> list[FieldDiff]:
+def _compare(
+    d: Desired, current: LiveAsset, live: LiveState, owner: str, chart_uuids: dict[int, str]
+) -> list[FieldDiff]:
     assert current.data is not None
-    chart_uuids = live.chart_uuids()
     mine = without_marker(d.kind, d.data)
     theirs = without_marker(d.kind, current.data)
     diffs = diff(comparable(d.kind, mine, chart_uuids), comparable(d.kind, theirs, chart_uuids))
@@ -127,6 +128,7 @@ def make_plan(
     ``delete`` and other managed ones as ``foreign``; ``unmanaged`` lists the rest too."""
     changes: list[Change] = []
     by_ident = live.by_ident()
+    chart_uuids = live.chart_uuids()
     created: set[str] = set()
     for d in desired:
         current = live.assets.get(d.uuid)
@@ -180,7 +182,7 @@ def make_plan(
                 )
             )
             continue
-        diffs = _compare(d, current, live, owner) if current.data is not None else []
+        diffs = _compare(d, current, live, owner, chart_uuids) if current.data is not None else []
         if force and not diffs:
             diffs.append(FieldDiff("(forced)", None, "sent again"))
         action: Action = "update" if diffs else "unchanged"

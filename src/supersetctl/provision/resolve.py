@@ -48,7 +48,10 @@ def _resolve_one(asset: AssetFile, variables: Variables, url_base: str, owner: s
     is_db = asset.kind == "database"
     pw_template = raw.pop("password", None) if is_db else None
     uri_template = raw.pop("sqlalchemy_uri", None) if is_db else None
-    data, secrets = interpolate(raw, variables, asset.rel)
+    if asset.templated:
+        data, secrets = interpolate(raw, variables, asset.rel)
+    else:  # no ${...} anywhere: nothing to fill in (and nothing below is changed in place)
+        data, secrets = raw, set()
     if uri_template is not None:
         if isinstance(uri_template, str):
             data["sqlalchemy_uri"], password = database_uri(uri_template, variables, asset.rel)
