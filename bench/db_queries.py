@@ -38,7 +38,8 @@ from supersetctl.contract.models import EnvConfig  # noqa: E402
 from supersetctl.db.access import apply  # noqa: E402
 from supersetctl.db.refresh import refresh  # noqa: E402
 from supersetctl.db.seed import seed_database  # noqa: E402
-from supersetctl.local.postgres import PostgresCluster, find_binaries, free_port  # noqa: E402
+from supersetctl.local.postgres import PostgresCluster, free_port  # noqa: E402
+from supersetctl.pg import find_binaries  # noqa: E402
 
 WARMUP = 2
 SINCE = "2025-07-01"  # the last 12 months of the seed history (it ends 2026-06-30)

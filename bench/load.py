@@ -49,7 +49,7 @@ import httpx  # noqa: E402
 from bench._common import machine, summary, write_section  # noqa: E402
 
 from supersetctl.db.seed import seed_database  # noqa: E402
-from supersetctl.local.postgres import PostgresCluster, find_binaries, free_port  # noqa: E402
+from supersetctl.local.postgres import PostgresCluster, free_port  # noqa: E402
 from supersetctl.local.redis import RedisServer  # noqa: E402
 from supersetctl.local.superset import (  # noqa: E402
     SupersetServer,
@@ -57,6 +57,7 @@ from supersetctl.local.superset import (  # noqa: E402
     provision_superset,
     requirements_digest,
 )
+from supersetctl.pg import find_binaries  # noqa: E402
 
 REQUIREMENTS = ROOT / "image" / "requirements.txt"
 CONFIG = ROOT / "image" / "superset_config.py"

@@ -40,8 +40,9 @@ import psycopg
 from bench._common import machine, write_section
 from tests.support.layouts import generate, uid
 
-from supersetctl.local.postgres import PostgresCluster, find_binaries, free_port
+from supersetctl.local.postgres import PostgresCluster, free_port
 from supersetctl.local.superset import provision_superset
+from supersetctl.pg import find_binaries
 from supersetctl.superset import Credentials, SupersetClient
 from supersetctl.superset.bundle import dump_native, load_native
 

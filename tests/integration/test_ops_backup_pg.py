@@ -22,6 +22,7 @@ from supersetctl.ops import _pg
 from supersetctl.ops.archive import RECORD, SUMS, ArchiveCorrupt, sha256_file
 from supersetctl.ops.backup import create_backup
 from supersetctl.ops.restore import TargetNotEmpty, restore_backup, verify_backup
+from supersetctl.pg import dsn, parse_url
 
 pytestmark = pytest.mark.integration
 
@@ -53,8 +54,8 @@ def metadata(pg: PostgresInfo) -> Iterator[dict[str, str]]:
         conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
         conn.execute(f"CREATE DATABASE {db} OWNER {role}")
     url = f"postgresql://{role}:{quote(password)}@{pg.host}:{pg.port}/{db}?sslmode=disable"
-    info = _pg.parse_url(url)
-    with psycopg.connect(_pg.dsn(info)) as conn:
+    info = parse_url(url)
+    with psycopg.connect(dsn(info)) as conn:
         conn.execute("ALTER SCHEMA public OWNER TO CURRENT_USER")
         conn.execute(SCHEMA)
     yield info
@@ -84,7 +85,7 @@ def test_backup_drop_everything_restore(
     assert sorted(result.record["parts"]) == ["manifest.json", "metadata.dump", "record.json"]
     assert metadata["password"] not in json.dumps(result.record)
 
-    with psycopg.connect(_pg.dsn(metadata), autocommit=True) as conn:
+    with psycopg.connect(dsn(metadata), autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
     assert _pg.user_relations(metadata) == 0
@@ -92,7 +93,7 @@ def test_backup_drop_everything_restore(
     restored = restore_backup(result.path, metadata)
     assert restored.comparison.matches
     assert _ids(metadata) == before
-    with psycopg.connect(_pg.dsn(metadata)) as conn:
+    with psycopg.connect(dsn(metadata)) as conn:
         titles = conn.execute("SELECT dashboard_title FROM dashboards ORDER BY id").fetchall()
         # sequences come back too: the next id continues after the restored ones
         next_id = conn.execute(
@@ -106,7 +107,7 @@ def test_non_empty_target_is_refused_then_replaced_with_force(
     metadata: dict[str, str], tmp_path: Path
 ) -> None:
     result = create_backup(env="dev", metadata=metadata, dest_dir=tmp_path)
-    with psycopg.connect(_pg.dsn(metadata), autocommit=True) as conn:
+    with psycopg.connect(dsn(metadata), autocommit=True) as conn:
         conn.execute("INSERT INTO dashboards (dashboard_title) VALUES ('later')")
         conn.execute("CREATE SCHEMA scratch")
         conn.execute("CREATE TABLE scratch.junk (x int)")
@@ -126,14 +127,14 @@ def test_restore_as_superuser_keeps_the_recorded_owners(
     """Superset connects as its own role: a restore run by an admin must give the tables back
     to that role, and leave schema public's owner and grants as they were."""
     result = create_backup(env="dev", metadata=metadata, dest_dir=tmp_path)
-    admin = _pg.parse_url(pg.dsn(metadata["dbname"]))
-    with psycopg.connect(_pg.dsn(admin)) as conn:
+    admin = parse_url(pg.dsn(metadata["dbname"]))
+    with psycopg.connect(dsn(admin)) as conn:
         public_before = conn.execute(
             "SELECT nspowner::regrole::text, nspacl::text FROM pg_namespace "
             "WHERE nspname = 'public'"
         ).fetchone()
     restore_backup(result.path, admin, force=True)
-    with psycopg.connect(_pg.dsn(admin)) as conn:
+    with psycopg.connect(dsn(admin)) as conn:
         owners = conn.execute(
             "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
         ).fetchall()
@@ -151,7 +152,7 @@ def test_corrupt_archive_is_refused_before_anything_is_touched(
     metadata: dict[str, str], tmp_path: Path
 ) -> None:
     result = create_backup(env="dev", metadata=metadata, dest_dir=tmp_path / "out")
-    with psycopg.connect(_pg.dsn(metadata), autocommit=True) as conn:
+    with psycopg.connect(dsn(metadata), autocommit=True) as conn:
         conn.execute("INSERT INTO dashboards (dashboard_title) VALUES ('after the backup')")
     # flip one byte inside the dump, keep the tar readable, drop the whole-archive sidecar
     bad = tmp_path / "bad" / result.path.name
@@ -173,7 +174,7 @@ def test_verify_restores_into_a_scratch_database(
     metadata: dict[str, str], pg: PostgresInfo, tmp_path: Path
 ) -> None:
     result = create_backup(env="dev", metadata=metadata, dest_dir=tmp_path)
-    server = _pg.parse_url(pg.dsn("postgres"))
+    server = parse_url(pg.dsn("postgres"))
     verified = verify_backup(result.path, server)
     assert verified.ok
     assert {r["kind"]: r["found"] for r in verified.comparison.rows()} == {
@@ -213,7 +214,7 @@ def test_verify_reports_a_record_that_does_not_match(
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tout.addfile(info, io.BytesIO(data))
-    verified = verify_backup(forged, _pg.parse_url(pg.dsn("postgres")))
+    verified = verify_backup(forged, parse_url(pg.dsn("postgres")))
     assert not verified.ok
     row = next(r for r in verified.comparison.rows() if r["kind"] == "dashboards")
     assert row == {"kind": "dashboards", "expected": 3, "found": 2, "ids_match": False}

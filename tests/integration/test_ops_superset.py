@@ -25,6 +25,7 @@ from pytest_httpserver import HTTPServer
 from supersetctl import redact
 from supersetctl.ops import _pg
 from supersetctl.ops._api import SupersetAPI
+from supersetctl.pg import dsn, parse_url
 
 pytestmark = pytest.mark.integration
 
@@ -60,7 +61,7 @@ def _delete(api: SupersetAPI, resource: str, pk: int) -> None:
 def assets(superset: Any, api: SupersetAPI) -> Iterator[dict[str, int]]:
     """A database (Superset's own metadata DB, read through SQL Lab), a dataset, a chart and a
     dashboard; all deleted afterwards so other tests see the instance as it was."""
-    info = _pg.parse_url(superset.metadata_conninfo)
+    info = parse_url(superset.metadata_conninfo)
     uri = (
         f"postgresql://{info['user']}:{info['password']}@{info['host']}:{info['port']}/"
         f"{info['dbname']}"
@@ -184,7 +185,7 @@ def test_backup_drop_everything_restore(  # type: ignore[no-untyped-def]
     monkeypatch: pytest.MonkeyPatch,
     repo_copy,
 ) -> None:
-    info = _pg.parse_url(superset.metadata_conninfo)
+    info = parse_url(superset.metadata_conninfo)
     monkeypatch.setenv("SUPERSET_METADATA_DB_URL", superset.metadata_conninfo)
     base = ["--repo", str(repo_copy.root), "--format", "json"]
     made = run_cli([*base, "backup", "--env", "dev", "--url", superset.url, "--to", str(tmp_path)])
@@ -199,7 +200,7 @@ def test_backup_drop_everything_restore(  # type: ignore[no-untyped-def]
 
     superset.server.stop()
     try:
-        with psycopg.connect(_pg.dsn(info), autocommit=True) as conn:
+        with psycopg.connect(dsn(info), autocommit=True) as conn:
             row = conn.execute(
                 "SELECT tableowner FROM pg_tables WHERE tablename = 'dashboards'"
             ).fetchone()
@@ -227,8 +228,8 @@ def test_backup_verify_on_the_running_stack(  # type: ignore[no-untyped-def]
     run_cli, superset: Any, admin_env: dict[str, str], tmp_path: Path, monkeypatch, repo_copy
 ) -> None:
     monkeypatch.setenv("SUPERSET_METADATA_DB_URL", superset.metadata_conninfo)
-    info = _pg.parse_url(superset.metadata_conninfo)
-    monkeypatch.setenv("SUPERSETCTL_SCRATCH_DB_URL", _pg.dsn({**info, "dbname": "postgres"}))
+    info = parse_url(superset.metadata_conninfo)
+    monkeypatch.setenv("SUPERSETCTL_SCRATCH_DB_URL", dsn({**info, "dbname": "postgres"}))
     base = ["--repo", str(repo_copy.root), "--format", "json"]
     made = run_cli([*base, "backup", "--env", "dev", "--url", superset.url, "--to", str(tmp_path)])
     assert made.exit_code == 0, made.stderr

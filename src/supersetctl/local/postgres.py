@@ -26,7 +26,6 @@ import errno
 import logging
 import os
 import pwd
-import re
 import secrets
 import shutil
 import socket
@@ -37,34 +36,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from supersetctl import redact
+from supersetctl import pg, redact
 from supersetctl.errors import LocalStackError
 from supersetctl.fsutil import atomic_write
 from supersetctl.local.process import pid_alive
+from supersetctl.pg import PostgresBinaries, find_binaries
 
 log = logging.getLogger(__name__)
 
-MIN_VERSION = 14
-PREFERRED_VERSION = 15
 SUPERUSER = "postgres"
 DEFAULT_RUN_USER = "postgres"
-_REQUIRED = ("initdb", "pg_ctl", "postgres")
-INSTALL_HINT = (
-    "install the PostgreSQL server: Debian/Ubuntu `apt-get install postgresql-15`, "
-    "macOS `brew install postgresql@15`; or set SUPERSETCTL_PG_BINDIR to the folder holding "
-    "initdb and pg_ctl"
-)
-
-
-@dataclass(frozen=True)
-class PostgresBinaries:
-    """The folder holding ``initdb``, ``pg_ctl`` and ``postgres``, and their major version."""
-
-    bindir: Path
-    version: int
-
-    def path(self, name: str) -> str:
-        return str(self.bindir / name)
 
 
 @dataclass(frozen=True)
@@ -99,78 +80,6 @@ class ClusterStatus:
     running: bool
     pid: int | None
     port: int | None
-
-
-# --- finding the binaries ---------------------------------------------------------------------
-
-
-def _version_of(bindir: Path) -> int | None:
-    try:
-        out = subprocess.run(
-            [str(bindir / "postgres"), "--version"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    m = re.search(r"\(PostgreSQL\)\s+(\d+)", out)
-    return int(m.group(1)) if m else None
-
-
-def _candidate_dirs() -> list[Path]:
-    dirs: list[Path] = []
-    env_dir = os.environ.get("SUPERSETCTL_PG_BINDIR")
-    if env_dir:
-        dirs.append(Path(env_dir))
-    which = shutil.which("pg_ctl")
-    if which:
-        dirs.append(Path(which).resolve().parent)
-    globs = (
-        "/usr/lib/postgresql/*/bin",
-        "/usr/pgsql-*/bin",
-        "/opt/homebrew/opt/postgresql@*/bin",
-        "/usr/local/opt/postgresql@*/bin",
-        "/opt/homebrew/opt/postgresql/bin",
-        "/usr/local/opt/postgresql/bin",
-    )
-    for pattern in globs:
-        root = Path("/")
-        dirs.extend(sorted(root.glob(pattern.lstrip("/")), reverse=True))
-    dirs.extend(Path(p) for p in ("/opt/homebrew/bin", "/usr/local/bin"))
-    seen: set[Path] = set()
-    unique: list[Path] = []
-    for d in dirs:
-        if d not in seen:
-            seen.add(d)
-            unique.append(d)
-    return unique
-
-
-def find_binaries(candidates: Sequence[Path] | None = None) -> PostgresBinaries:
-    """The PostgreSQL server binaries to use, preferring version 15, else the newest >= 14.
-
-    Looks at ``SUPERSETCTL_PG_BINDIR``, ``PATH``, ``/usr/lib/postgresql/*/bin`` (Debian, Ubuntu),
-    ``/usr/pgsql-*/bin`` (RPM) and the Homebrew folders.
-    """
-    found: list[PostgresBinaries] = []
-    for d in candidates if candidates is not None else _candidate_dirs():
-        if not all((d / name).is_file() and os.access(d / name, os.X_OK) for name in _REQUIRED):
-            continue
-        version = _version_of(d)
-        if version is not None and version >= MIN_VERSION:
-            found.append(PostgresBinaries(d.resolve(), version))
-    if not found:
-        raise LocalStackError(
-            f"no PostgreSQL server binaries (initdb, pg_ctl, postgres; version {MIN_VERSION}+) "
-            "found on PATH or in the usual locations",
-            hint=INSTALL_HINT,
-        )
-    for b in found:
-        if b.version == PREFERRED_VERSION:
-            return b
-    return max(found, key=lambda b: b.version)
 
 
 # --- ports --------------------------------------------------------------------------------------
@@ -508,21 +417,16 @@ class PostgresCluster:
 
     def ensure_database(self, name: str, *, owner: str | None = None) -> bool:
         """Create database ``name`` when absent; returns whether it did."""
-        import psycopg
         from psycopg import sql
 
-        info = self.info()
-        try:
-            with psycopg.connect(info.conninfo("postgres"), autocommit=True) as conn:
-                exists = conn.execute(
-                    "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
-                ).fetchone()
-                if exists:
-                    return False
-                stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-                if owner:
-                    stmt = sql.SQL("{} OWNER {}").format(stmt, sql.Identifier(owner))
-                conn.execute(stmt)
-                return True
-        except psycopg.Error as exc:
-            raise LocalStackError(f"could not create database {name}: {exc}") from exc
+        conninfo = self.info().conninfo("postgres")
+        what = f"could not create database {name}"
+        with pg.session(conninfo, what, autocommit=True, error=LocalStackError) as conn:
+            row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if row.fetchone():
+                return False
+            stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+            if owner:
+                stmt = sql.SQL("{} OWNER {}").format(stmt, sql.Identifier(owner))
+            conn.execute(stmt)
+            return True

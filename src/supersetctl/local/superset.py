@@ -37,7 +37,7 @@ from typing import Any
 
 import httpx
 
-from supersetctl import redact
+from supersetctl import pg, redact
 from supersetctl.errors import LocalStackError
 from supersetctl.fsutil import atomic_write
 from supersetctl.local.postgres import PostgresCluster, port_in_use
@@ -219,23 +219,21 @@ def _ensure_venv(venv: Path, requirements: Path, *, log_file: Path, progress: Pr
 
 def ensure_metadata_database(cluster: PostgresCluster, password_file: Path) -> str:
     """Create the metadata role and database when absent; returns the SQLAlchemy URL."""
-    import psycopg
     from psycopg import sql
 
     password = read_or_create_secret(password_file, nbytes=24)
     info = cluster.info()
-    try:
-        with psycopg.connect(info.conninfo("postgres"), autocommit=True) as conn:
-            role = sql.Identifier(METADATA_ROLE)
-            exists = conn.execute(
-                "SELECT 1 FROM pg_roles WHERE rolname = %s", (METADATA_ROLE,)
-            ).fetchone()
-            verb = sql.SQL("ALTER") if exists else sql.SQL("CREATE")
-            conn.execute(
-                sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(verb, role, sql.Literal(password))
-            )
-    except psycopg.Error as exc:
-        raise LocalStackError(f"could not create the metadata role: {exc}") from exc
+    what = "could not create the metadata role"
+    conninfo = info.conninfo("postgres")
+    with pg.session(conninfo, what, autocommit=True, error=LocalStackError) as conn:
+        role = sql.Identifier(METADATA_ROLE)
+        exists = conn.execute(
+            "SELECT 1 FROM pg_roles WHERE rolname = %s", (METADATA_ROLE,)
+        ).fetchone()
+        verb = sql.SQL("ALTER") if exists else sql.SQL("CREATE")
+        conn.execute(
+            sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(verb, role, sql.Literal(password))
+        )
     cluster.ensure_database(METADATA_DB, owner=METADATA_ROLE)
     return (
         f"postgresql+psycopg2://{METADATA_ROLE}:{password}@{info.host}:{info.port}/"

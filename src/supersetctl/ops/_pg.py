@@ -1,29 +1,23 @@
-"""PostgreSQL helpers for backup and restore: connection info, the client binaries, counts.
+"""The Superset metadata database, as backup and restore see it: where it is, what it holds.
 
-Passwords never reach a command line (where ``ps`` would show them): the binaries get the
-connection through ``PG*`` environment variables.
+Connection strings, the client binaries and connecting are :mod:`supersetctl.pg`'s.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import re
-import shutil
-import subprocess
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from supersetctl import pg
 from supersetctl.errors import ConfigError, DatabaseError
-from supersetctl.redact import redact, register, register_uri
+from supersetctl.pg import ConnInfo, describe, parse_url
+from supersetctl.redact import register
 
-log = logging.getLogger(__name__)
-
-ConnInfo = dict[str, str]
+CONNECT_TIMEOUT = 10  # seconds
 
 # What backup records and verify compares: kind -> Superset metadata table.
 OBJECT_TABLES: dict[str, str] = {
@@ -32,31 +26,6 @@ OBJECT_TABLES: dict[str, str] = {
     "datasets": "tables",
     "users": "ab_user",
 }
-
-_ENV_OF = {
-    "host": "PGHOST",
-    "port": "PGPORT",
-    "user": "PGUSER",
-    "password": "PGPASSWORD",
-    "dbname": "PGDATABASE",
-    "sslmode": "PGSSLMODE",
-    "sslrootcert": "PGSSLROOTCERT",
-    "connect_timeout": "PGCONNECT_TIMEOUT",
-}
-
-
-def parse_url(url: str) -> ConnInfo:
-    """libpq parameters from a URL (also SQLAlchemy's ``postgresql+psycopg2://``) or a
-    ``key=value`` string; the password is registered as a secret."""
-    text = re.sub(r"^postgres(ql)?\+[a-z0-9_]+://", "postgresql://", url.strip())
-    register_uri(text)
-    try:
-        params = conninfo_to_dict(text)
-    except psycopg.ProgrammingError as exc:
-        raise ConfigError(redact(f"not a PostgreSQL URL: {exc}")) from None
-    out = {k: str(v) for k, v in params.items() if v is not None}
-    register(out.get("password"))
-    return out
 
 
 def from_env(name: str, env: Mapping[str, str] | None = None) -> ConnInfo:
@@ -73,60 +42,9 @@ def from_env(name: str, env: Mapping[str, str] | None = None) -> ConnInfo:
     return info
 
 
-def dsn(info: Mapping[str, str]) -> str:
-    return make_conninfo(**info)
-
-
-def describe(info: Mapping[str, str]) -> str:
-    """``user@host:port/db`` for messages (no password)."""
-    return (
-        f"{info.get('user', '')}@{info.get('host', 'localhost')}:"
-        f"{info.get('port', '5432')}/{info.get('dbname', '')}"
-    )
-
-
-def pg_env(info: Mapping[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    for key, value in info.items():
-        var = _ENV_OF.get(key)
-        if var:
-            env[var] = value
-    return env
-
-
-def binary(name: str) -> str:
-    """A PostgreSQL client binary: the newest under /usr/lib/postgresql, else from PATH."""
-    candidates = sorted(
-        Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
-        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0,
-    )
-    if candidates:
-        return str(candidates[-1])
-    found = shutil.which(name)
-    if not found:
-        raise ConfigError(
-            f"{name} not found", hint="install the PostgreSQL client (postgresql-client)"
-        )
-    return found
-
-
-def run(cmd: Sequence[str], info: Mapping[str, str], *, what: str) -> str:
-    """Run a PostgreSQL client binary with the connection in its environment."""
-    log.debug("running %s", " ".join(cmd))
-    proc = subprocess.run(list(cmd), env=pg_env(info), capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
-        raise DatabaseError(redact(f"{what} failed (exit {proc.returncode}): {tail}"))
-    return proc.stdout
-
-
-def connect(
-    info: Mapping[str, str], *, autocommit: bool = False
-) -> psycopg.Connection[tuple[object, ...]]:
-    try:
-        return psycopg.connect(dsn(info), autocommit=autocommit, connect_timeout=10)
-    except psycopg.Error as exc:
-        raise DatabaseError(redact(f"cannot connect to {describe(info)}: {exc}")) from None
+def connect(info: Mapping[str, str], *, autocommit: bool = False) -> psycopg.Connection[Any]:
+    """A connection to ``info``; a refusal is a DatabaseError naming ``user@host:port/db``."""
+    return pg.connect(info, autocommit=autocommit, timeout=CONNECT_TIMEOUT)
 
 
 def object_ids(info: Mapping[str, str]) -> dict[str, list[int]]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from supersetctl import pg
 from supersetctl.errors import OperationFailed
 from supersetctl.ops import _pg
 from supersetctl.ops._api import SupersetAPI
@@ -69,7 +70,7 @@ class BackupResult:
 
 
 def _versions(info: Mapping[str, str], pg_dump: str) -> dict[str, str]:
-    client = _pg.run([pg_dump, "--version"], info, what="pg_dump --version").strip()
+    client = pg.run([pg_dump, "--version"], info, what="pg_dump --version").strip()
     with _pg.connect(info) as conn:
         row = conn.execute("SHOW server_version").fetchone()
     return {"pg_dump": client, "server": str(row[0]) if row else ""}
@@ -91,12 +92,12 @@ def create_backup(
     dest = dest_dir / archive_name(env, moment)
     if dest.exists():
         raise OperationFailed(f"{dest} exists already; wait a second and retry")
-    pg_dump = _pg.binary("pg_dump")
+    pg_dump = pg.client_binary("pg_dump")
     with tempfile.TemporaryDirectory(prefix="supersetctl-backup-") as tmp:
         work = Path(tmp)
         parts: dict[str, Path] = {}
-        log.info("dumping %s", _pg.describe(metadata))
-        _pg.run(
+        log.info("dumping %s", pg.describe(metadata))
+        pg.run(
             [pg_dump, "--format=custom", "--no-password", "--file", str(work / DUMP)],
             metadata,
             what="pg_dump of the metadata database",
@@ -116,7 +117,7 @@ def create_backup(
             "environment": env,
             "created_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "superset_url": superset_url,
-            "metadata_database": _pg.describe({**metadata, "password": ""}),
+            "metadata_database": pg.describe({**metadata, "password": ""}),
             "versions": _versions(metadata, pg_dump),
             "objects": {k: {"count": len(v), "ids": v} for k, v in ids.items()},
             "parts": sorted([*parts, RECORD]),

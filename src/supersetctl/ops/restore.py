@@ -21,6 +21,7 @@ from pathlib import Path
 
 from psycopg import sql
 
+from supersetctl import pg
 from supersetctl.errors import OperationFailed
 from supersetctl.ops import _pg
 from supersetctl.ops.archive import DUMP, open_archive
@@ -68,9 +69,9 @@ class RestoreResult:
 
 
 def _render_sql(dump: Path, out: Path, *, keep_owners: bool) -> None:
-    pg_restore = _pg.binary("pg_restore")
+    pg_restore = pg.client_binary("pg_restore")
     flags = [] if keep_owners else ["--no-owner", "--no-privileges"]
-    _pg.run(
+    pg.run(
         [pg_restore, *flags, "--file", str(out), str(dump)],
         {},
         what="pg_restore (rendering the dump)",
@@ -129,7 +130,7 @@ def restore_backup(
         relations = _pg.user_relations(target)
         if relations and not force:
             raise TargetNotEmpty(
-                f"{_pg.describe(target)} is not empty ({relations} tables, views or sequences)",
+                f"{pg.describe(target)} is not empty ({relations} tables, views or sequences)",
                 hint="pass --force to replace its content",
             )
         schemas = _pg.user_schemas(target)
@@ -139,9 +140,9 @@ def restore_backup(
         prelude.write_text("\n".join(lines) + "\n", encoding="utf-8")
         script = work / "restore.sql"
         _render_sql(opened.files[DUMP], script, keep_owners=keep_owners)
-        psql = _pg.binary("psql")
-        log.info("restoring %s into %s", archive.name, _pg.describe(target))
-        _pg.run(
+        psql = pg.client_binary("psql")
+        log.info("restoring %s into %s", archive.name, pg.describe(target))
+        pg.run(
             [
                 psql,
                 "--no-psqlrc",
@@ -158,7 +159,7 @@ def restore_backup(
             what="restore",
         )
         comparison = Comparison(opened.object_ids, _pg.object_ids(target))
-        return RestoreResult(archive, _pg.describe(target), schemas, comparison, opened.record)
+        return RestoreResult(archive, pg.describe(target), schemas, comparison, opened.record)
 
 
 def sql_ident(name: str) -> str:
@@ -190,8 +191,8 @@ def verify_backup(archive: Path, server: Mapping[str, str]) -> VerifyResult:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         scratch = {**server, "dbname": name}
         try:
-            pg_restore = _pg.binary("pg_restore")
-            _pg.run(
+            pg_restore = pg.client_binary("pg_restore")
+            pg.run(
                 [
                     pg_restore,
                     "--no-owner",
