@@ -16,8 +16,9 @@ from supersetctl.contract.models import EnvConfig
 from supersetctl.db.access import apply, plan
 from supersetctl.db.docs import read_view_types, render_readme
 from supersetctl.db.refresh import refresh
+from supersetctl.db.role_checks import masking_check
 from supersetctl.db.seed import seed_database
-from supersetctl.db.verify import _masking_check, verify
+from supersetctl.db.verify import verify
 from supersetctl.db.views import load_templates
 from supersetctl.paths import RepoPaths
 from tests.support.helpers import REPO_ROOT
@@ -513,7 +514,7 @@ def test_masking_check_catches_unmasked_views(odoo: Odoo) -> None:
         d = build_desired(odoo.cfg, read_catalog(su), odoo.db, analytics_dir=ANALYTICS)
         personal = _personal_values(su)
     with odoo.connect_as(odoo.main) as conn:
-        _name, ok, detail = _masking_check(conn, d, personal)
+        _name, ok, detail = masking_check(conn, d, personal)
     assert not ok and "partners.partner_name" in detail
 
 

@@ -9,8 +9,9 @@ import pytest
 from supersetctl import redact
 from supersetctl.contract.loader import load_env_config
 from supersetctl.contract.models import EnvConfig
-from supersetctl.db.access import make_plan, scope_filter
+from supersetctl.db.ddl import scope_filter
 from supersetctl.db.model import build_desired, login_roles, role_passwords
+from supersetctl.db.planner import make_plan
 from supersetctl.db.state import Current, RoleAttrs, md5_matches, scram_matches
 from supersetctl.paths import RepoPaths
 from tests.support.helpers import REPO_ROOT
