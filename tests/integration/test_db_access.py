@@ -393,6 +393,28 @@ def test_readme_names_and_types_match_the_live_views(odoo: Odoo) -> None:
     assert render_readme(load_templates(ANALYTICS), types) == committed
 
 
+def test_update_readme_compares_with_the_live_types_and_writes_only_when_stale(
+    odoo: Odoo, repo_copy: RepoPaths
+) -> None:
+    from supersetctl.contract.environment import Environment
+    from supersetctl.db.docs import live_readme, update_readme
+
+    env = Environment("dev", repo_copy, odoo.cfg, {odoo.cfg.access.admin_url_env: odoo.admin})
+    readme = repo_copy.analytics / "README.md"
+    committed = (ANALYTICS / "README.md").read_text(encoding="utf-8")
+    assert live_readme(env) == committed
+    checked = update_readme(env, check=True)
+    assert (checked.path, checked.stale, checked.written) == (readme, False, False)
+    readme.write_text("outdated\n", encoding="utf-8")
+    checked = update_readme(env, check=True)
+    assert checked.stale and not checked.written
+    assert readme.read_text(encoding="utf-8") == "outdated\n"
+    written = update_readme(env)
+    assert written.stale and written.written
+    assert readme.read_text(encoding="utf-8") == committed
+    assert not update_readme(env).written
+
+
 def test_refresh_brings_summaries_up_to_date(odoo: Odoo) -> None:
     query = "SELECT coalesce(sum(amount_untaxed), 0) FROM sales_monthly WHERE company_id = 1"
     with odoo.connect_as(odoo.main) as conn:

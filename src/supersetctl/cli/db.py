@@ -8,11 +8,9 @@ from typing import Annotated
 import typer
 
 from supersetctl.cli._app import app
-from supersetctl.cli._output import emit_json, info, is_json, state, write
-from supersetctl.contract.loader import load_env_config
-from supersetctl.contract.models import EnvConfig
-from supersetctl.errors import ConfigError, ExitCode, UsageError
-from supersetctl.paths import ENVIRONMENTS
+from supersetctl.cli._options import EnvOpt, environment
+from supersetctl.cli._output import emit_json, info, is_json, write
+from supersetctl.errors import ExitCode, UsageError
 
 db_app = typer.Typer(
     name="db",
@@ -26,22 +24,6 @@ db_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(db_app)
-
-EnvOpt = Annotated[
-    str, typer.Option("--env", "-e", help=f"The environment ({', '.join(ENVIRONMENTS)}).")
-]
-
-
-def _cfg(env: str) -> EnvConfig:
-    if env not in ENVIRONMENTS:
-        raise UsageError(f"unknown environment '{env}'", hint=f"use {', '.join(ENVIRONMENTS)}")
-    return load_env_config(state.paths(), env)
-
-
-def _admin(cfg: EnvConfig) -> str:
-    from supersetctl.db.model import admin_url
-
-    return admin_url(cfg)
 
 
 @db_app.command("seed")
@@ -86,16 +68,10 @@ def seed_cmd(
         supersetctl db seed --url postgresql://USER:PW@HOST/bench --odoo 18 --scale 100
     """
     from supersetctl import redact
-    from supersetctl.db.seed import DEFAULT_END_DATE, seed_database
+    from supersetctl.db.seed import DEFAULT_END_DATE, seed_database, seed_target
 
     if url is None:
-        cfg = _cfg(env)
-        if not cfg.flags.seed_data:
-            raise ConfigError(
-                f"flags.seed_data is false for {env}: seed data goes to dev databases only",
-                hint="pass --url to seed another database on purpose",
-            )
-        url = _admin(cfg)
+        url = seed_target(environment(env))
     else:
         redact.register_uri(url)
     try:
@@ -129,11 +105,9 @@ def plan_cmd(env: EnvOpt = "dev") -> None:
 
         ODOO_ADMIN_DATABASE_URL=postgresql://... supersetctl db plan --env staging
     """
-    from supersetctl.db.access import plan
-    from supersetctl.db.model import role_passwords
+    from supersetctl.db.access import plan_env
 
-    cfg = _cfg(env)
-    result = plan(_admin(cfg), cfg, role_passwords(cfg), analytics_dir=state.paths().analytics)
+    result = plan_env(environment(env))
     if is_json():
         emit_json(result.to_dict())
     else:
@@ -157,11 +131,9 @@ def apply_cmd(env: EnvOpt = "dev") -> None:
         export ODOO_RO_PASSWORD=... ODOO_RO_COMPANY_1_PASSWORD=...
         supersetctl db apply --env dev
     """
-    from supersetctl.db.access import apply
-    from supersetctl.db.model import role_passwords
+    from supersetctl.db.access import apply_env
 
-    cfg = _cfg(env)
-    result = apply(_admin(cfg), cfg, role_passwords(cfg), analytics_dir=state.paths().analytics)
+    result = apply_env(environment(env))
     if is_json():
         emit_json(result.to_dict())
         return
@@ -188,11 +160,9 @@ def verify_cmd(env: EnvOpt = "dev") -> None:
         supersetctl db verify --env prod
         supersetctl --format json db verify --env staging
     """
-    from supersetctl.db.model import role_passwords
-    from supersetctl.db.verify import verify
+    from supersetctl.db.verify import verify_env
 
-    cfg = _cfg(env)
-    report = verify(_admin(cfg), cfg, role_passwords(cfg), analytics_dir=state.paths().analytics)
+    report = verify_env(environment(env))
     if is_json():
         emit_json(report.to_dict())
     else:
@@ -228,16 +198,9 @@ def refresh_cmd(
         supersetctl db refresh --env prod
         supersetctl db refresh --env dev --view sales_monthly
     """
-    from supersetctl.db.refresh import refresh
+    from supersetctl.db.refresh import refresh_env
 
-    cfg = _cfg(env)
-    result = refresh(
-        _admin(cfg),
-        cfg,
-        concurrently=not blocking,
-        only=view,
-        analytics_dir=state.paths().analytics,
-    )
+    result = refresh_env(environment(env), concurrently=not blocking, only=view)
     if is_json():
         emit_json(result.to_dict())
         return
@@ -261,30 +224,15 @@ def docs_cmd(
 
         supersetctl db docs --env dev
     """
-    import psycopg
+    from supersetctl.db.docs import update_readme
 
-    from supersetctl.db.docs import read_view_types, render_readme
-    from supersetctl.db.views import load_templates
-    from supersetctl.errors import DatabaseError
-    from supersetctl.fsutil import atomic_write
-
-    cfg = _cfg(env)
-    paths = state.paths()
-    try:
-        with psycopg.connect(_admin(cfg), connect_timeout=15) as conn:
-            types = read_view_types(conn, cfg.access.analytics_schema)
-    except psycopg.Error as exc:
-        raise DatabaseError(f"cannot read the view types: {exc}") from None
-    text = render_readme(load_templates(paths.analytics), types)
-    target = paths.analytics / "README.md"
-    current = target.read_text(encoding="utf-8") if target.exists() else ""
-    stale = current != text
+    environ = environment(env)
+    result = update_readme(environ, check=check)
+    where = environ.paths.rel(result.path)
     if check:
-        write(f"{paths.rel(target)}: {'stale' if stale else 'up to date'}\n")
-        raise typer.Exit(ExitCode.FINDINGS if stale else ExitCode.OK)
-    if stale:
-        atomic_write(target, text)
-    write(f"{'wrote' if stale else 'unchanged'} {paths.rel(target)}\n")
+        write(f"{where}: {'stale' if result.stale else 'up to date'}\n")
+        raise typer.Exit(ExitCode.FINDINGS if result.stale else ExitCode.OK)
+    write(f"{'wrote' if result.written else 'unchanged'} {where}\n")
 
 
 __all__ = ["db_app"]

@@ -19,13 +19,21 @@ Stable entry points (other packages call these; all take libpq connection string
   the provisioning gate: where ``flags.strict_read_only`` is on (prod) it runs ``verify`` and
   raises :class:`~supersetctl.errors.DatabaseError` unless everything passed; elsewhere it
   returns None. Call it before provisioning anything.
-- :func:`supersetctl.db.access.apply_env` / :func:`supersetctl.db.verify.verify_env`
+- :func:`supersetctl.db.access.plan_env` / :func:`~supersetctl.db.access.apply_env` /
+  :func:`supersetctl.db.verify.verify_env` / :func:`supersetctl.db.refresh.refresh_env`
   ``(env)``: the same for an :class:`~supersetctl.contract.environment.Environment`, with the
-  admin URL and the role passwords read from its variables.
+  admin URL and the role passwords read from its variables (what the CLI calls).
 - :func:`supersetctl.db.refresh.refresh` ``(admin_conninfo, cfg, *, concurrently=True) ->
   RefreshResult``: refreshes the materialized summaries.
+- :func:`supersetctl.db.docs.update_readme` ``(env, *, check=False) -> ReadmeResult``:
+  ``infra/superset/analytics/README.md`` from the templates and the live column types.
+- :func:`supersetctl.db.seed.seed_target` ``(env) -> str``: where an environment's seed data
+  goes (its admin URL; refused unless ``flags.seed_data``).
 - :func:`supersetctl.db.model.admin_url` ``(cfg, environ=None) -> str``: the admin URL from the
   variable named by ``access.admin_url_env``.
+
+Connections go through :mod:`supersetctl.pg`: a refusal or a failed statement is a
+:class:`~supersetctl.errors.DatabaseError` whose message is redacted.
 
 ``analytics_dir`` defaults to ``infra/superset/analytics`` of the repo found from the current
 folder. ``cfg`` is a :class:`supersetctl.contract.models.EnvConfig`; the admin URL's database

@@ -8,12 +8,18 @@ committed file differs, so names and types cannot drift silently.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from .views import ViewTemplate, column_docs
+from supersetctl import pg
+from supersetctl.contract.environment import Environment
+from supersetctl.fsutil import atomic_write
+
+from .model import admin_url
+from .views import ViewTemplate, column_docs, load_templates
 
 _INTRO = """\
 # Analytics views
@@ -85,3 +91,31 @@ def read_view_types(conn: psycopg.Connection[Any], schema: str) -> dict[str, dic
     for view, column, kind in rows:
         out.setdefault(str(view), {})[str(column)] = str(kind)
     return out
+
+
+def live_readme(env: Environment) -> str:
+    """The README for the views applied in the environment's database: the templates of its
+    repo and the column types read as the admin (a DatabaseError when they cannot be)."""
+    conninfo = admin_url(env.config, env.environ)
+    with pg.session(conninfo, "cannot read the view types") as conn:
+        types = read_view_types(conn, env.config.access.analytics_schema)
+    return render_readme(load_templates(env.paths.analytics), types)
+
+
+@dataclass(frozen=True)
+class ReadmeResult:
+    path: Path
+    stale: bool  # the file differed from the live README (or was missing)
+    written: bool
+
+
+def update_readme(env: Environment, *, check: bool = False) -> ReadmeResult:
+    """Compare ``infra/superset/analytics/README.md`` with :func:`live_readme` and rewrite it
+    when stale, unless ``check`` (then nothing is written)."""
+    text = live_readme(env)
+    target = env.paths.analytics / "README.md"
+    current = target.read_text(encoding="utf-8") if target.exists() else ""
+    stale = current != text
+    if stale and not check:
+        atomic_write(target, text)
+    return ReadmeResult(target, stale, written=stale and not check)
