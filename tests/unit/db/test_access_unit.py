@@ -127,8 +127,9 @@ def test_every_db_command_teaches(run_cli, command: str) -> None:  # type: ignor
     assert "Example:" in result.stdout and "supersetctl db " + command in result.stdout
 
 
-def test_missing_admin_url_is_a_config_error(run_cli) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli(["--repo", str(REPO_ROOT), "db", "plan", "--env", "dev"])
+def test_missing_admin_url_is_a_config_error(run_cli, repo_copy) -> None:  # type: ignore[no-untyped-def]
+    # a copy: the checkout's own .local/dev.env (after `make up`) would hold the URL
+    result = run_cli(["--repo", str(repo_copy.root), "db", "plan", "--env", "dev"])
     assert result.exit_code == 2
     assert "ODOO_ADMIN_DATABASE_URL" in result.stderr
 
