@@ -30,9 +30,10 @@ from urllib.parse import urlsplit
 from supersetctl.contract.models import EnvConfig
 from supersetctl.errors import ConfigError
 from supersetctl.fsutil import atomic_write_many
-from supersetctl.superset.bundle import dump_native
+from supersetctl.superset.bundle import dump_native, load_native
 
-from .layout import KIND_ORDER, NAME_KEY, AssetFile, load_layout, slugify
+from .identity import layout_collisions
+from .layout import KIND_ORDER, NAME_KEY, AssetFile, check_asset, file_assets, load_layout, slugify
 from .normalize import (
     MASKED,
     chart_nodes,
@@ -348,8 +349,38 @@ def write_layout(
         else:
             changed[path] = text
             result.written.append(rel)
+    _check_outcome(existing, {rel: files[rel] for rel in result.written}, prov_rel)
     atomic_write_many(changed)
     return result
+
+
+def _check_outcome(
+    existing: Mapping[str, AssetFile], written: dict[str, str | None], prov_rel: str
+) -> None:
+    """Refuse (writing nothing) a change after which plan would refuse the layout: a file
+    without what the importer requires (a chart whose dataset was deleted in Superset has no
+    dataset_uuid to write), or a collision or dangling reference between files."""
+    problems: list[str] = []
+    assets: dict[str, AssetFile] = {a.rel: a for a in existing.values()}
+    for rel, text in written.items():
+        assert text is not None
+        folder = rel.removeprefix(prov_rel + "/").split("/", 1)[0]
+        try:
+            assets[rel] = check_asset(folder, rel, load_native(text, rel))
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if not problems:
+        problems = [str(c) for c in layout_collisions(file_assets(list(assets.values())))]
+    if problems:
+        more = "" if len(problems) <= 10 else f" (and {len(problems) - 10} more)"
+        raise ConfigError(
+            "the files would not be a valid layout, so none was written: "
+            + "; ".join(problems[:10])
+            + more,
+            hint="the live instance holds something no file can say (a chart whose dataset was "
+            "deleted, say): fix it in Superset, or export only the dashboards that are whole "
+            "(--dashboard SLUG)",
+        )
 
 
 def items_for_dashboards(

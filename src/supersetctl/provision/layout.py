@@ -139,7 +139,7 @@ def load_layout(
                     parsed = load_native(text, rel)
                     data, templated = json.loads(json.dumps(parsed, default=str)), "${" in text
                 new[rel] = [stamp, data, templated]
-                assets.append(_asset(folder, rel, data, templated))
+                assets.append(check_asset(folder, rel, data, templated))
             except ConfigError as exc:
                 if errors is None:
                     raise
@@ -171,7 +171,7 @@ REQUIRED = {
 }
 
 
-def _asset(folder: str, rel: str, data: Any, templated: bool = True) -> AssetFile:
+def check_asset(folder: str, rel: str, data: Any, templated: bool = True) -> AssetFile:
     """The asset a parsed file holds, or the ConfigError that says why it holds none."""
     if not isinstance(data, dict):
         raise ConfigError("an asset file must be a YAML mapping", path=rel)

@@ -218,3 +218,21 @@ def test_datasets_read_while_listing_are_used_only_under_the_ids_listed(repo: Sm
     # b1 is no longer under the id the cache hinted: it is read after the listing
     assert ("update", "b1") in _plan(repo, fake)
     assert fake.seen.count("GET /api/v1/dataset/export/") == 2
+
+
+def test_export_writes_nothing_when_the_instance_holds_what_no_file_can_say(
+    repo: SmallRepo,
+) -> None:
+    from supersetctl.errors import ConfigError
+    from supersetctl.provision import export_env
+
+    fake = FakeSuperset()
+    apply_env(repo.env(), fake.client())
+    chart = fake.by_name("Chart 3")
+    del fake.assets[chart]["data"]["dataset_uuid"]  # its dataset was deleted in Superset
+    (repo.prov / "dashboards/dash-2/charts/chart-3.yaml").unlink()
+    before = {p: p.read_bytes() for p in repo.prov.rglob("*.yaml")}
+    with pytest.raises(ConfigError, match="none was written") as info:
+        export_env(repo.env(), fake.client())
+    assert "chart needs dataset_uuid" in str(info.value)
+    assert {p: p.read_bytes() for p in repo.prov.rglob("*.yaml")} == before
