@@ -314,3 +314,27 @@ def test_a_server_that_caps_the_page_size_is_paged_at_its_size() -> None:
     server = Server({"GET /api/v1/chart/": listing})
     assert len(_client(server).list("chart", ["id"])) == 250
     assert sorted(asked) == [(0, 100), (1, 100), (2, 100)]
+
+
+def test_execute_sql_posts_one_synchronous_query_with_csrf() -> None:
+    def execute(request: httpx.Request) -> httpx.Response:
+        assert request.headers["X-CSRFToken"] == server.csrf
+        body = json.loads(request.read())
+        assert body["database_id"] == 7 and body["sql"] == "SELECT 1"
+        assert body["runAsync"] is False and body["queryLimit"] == 1
+        assert len(body["client_id"]) <= 11
+        return httpx.Response(200, json={"status": "success", "data": [{"?column?": 1}]})
+
+    server = Server({"POST /api/v1/sqllab/execute/": execute})
+    result = _client(server).execute_sql(7, "SELECT 1")
+    assert result["status"] == "success" and result["data"] == [{"?column?": 1}]
+
+
+def test_execute_sql_reports_the_database_error() -> None:
+    def execute(_: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"message": "relation does not exist"})
+
+    server = Server({"POST /api/v1/sqllab/execute/": execute})
+    with pytest.raises(SupersetAPIError, match="relation does not exist") as caught:
+        _client(server).execute_sql(1, "SELECT * FROM nowhere")
+    assert caught.value.status == 400
