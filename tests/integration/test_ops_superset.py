@@ -16,16 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 import pytest
 from psycopg import sql
 from pytest_httpserver import HTTPServer
 
 from supersetctl import redact
+from supersetctl.errors import SupersetAPIError
 from supersetctl.ops import _pg
-from supersetctl.ops._api import SupersetAPI
 from supersetctl.pg import dsn, parse_url
+from supersetctl.superset import Credentials, SupersetClient
 
 pytestmark = pytest.mark.integration
 
@@ -41,24 +41,20 @@ def admin_env(superset: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return env
 
 
+def _client(superset: Any) -> SupersetClient:
+    credentials = Credentials(superset.admin_username, superset.admin_password)
+    return SupersetClient(superset.url, credentials, timeout=60)
+
+
 @pytest.fixture
-def api(superset: Any) -> Iterator[SupersetAPI]:
-    with httpx.Client(timeout=60) as client:
-        session = SupersetAPI(client, superset.url)
-        session.login(superset.admin_username, superset.admin_password)
+def api(superset: Any) -> Iterator[SupersetClient]:
+    with _client(superset) as session:
+        session.login()
         yield session
 
 
-def _delete(api: SupersetAPI, resource: str, pk: int) -> None:
-    if api._csrf is None:
-        api.csrf()
-    api.client.delete(
-        api.url(f"/api/v1/{resource}/{pk}"), headers=api._headers(write=True)
-    ).raise_for_status()
-
-
 @pytest.fixture
-def assets(superset: Any, api: SupersetAPI) -> Iterator[dict[str, int]]:
+def assets(superset: Any, api: SupersetClient) -> Iterator[dict[str, int]]:
     """A database (Superset's own metadata DB, read through SQL Lab), a dataset, a chart and a
     dashboard; all deleted afterwards so other tests see the instance as it was."""
     info = parse_url(superset.metadata_conninfo)
@@ -67,23 +63,21 @@ def assets(superset: Any, api: SupersetAPI) -> Iterator[dict[str, int]]:
         f"{info['dbname']}"
     )
     suffix = secrets.token_hex(3)
-    db = api.post_json(
-        "/api/v1/database/",
+    db = api.create(
+        "database",
         {"database_name": f"ops_{suffix}", "sqlalchemy_uri": uri, "expose_in_sqllab": True},
     )["id"]
     made: dict[str, int] = {"database": int(db)}
     try:
         made["dataset"] = int(
-            api.post_json(
-                "/api/v1/dataset/", {"database": db, "schema": "public", "table_name": "ab_user"}
-            )["id"]
+            api.create("dataset", {"database": db, "schema": "public", "table_name": "ab_user"})[
+                "id"
+            ]
         )
-        made["dashboard"] = int(
-            api.post_json("/api/v1/dashboard/", {"dashboard_title": f"Ops {suffix}"})["id"]
-        )
+        made["dashboard"] = int(api.create("dashboard", {"dashboard_title": f"Ops {suffix}"})["id"])
         made["chart"] = int(
-            api.post_json(
-                "/api/v1/chart/",
+            api.create(
+                "chart",
                 {
                     "slice_name": f"Users {suffix}",
                     "viz_type": "table",
@@ -98,8 +92,8 @@ def assets(superset: Any, api: SupersetAPI) -> Iterator[dict[str, int]]:
     finally:
         for resource in ("chart", "dashboard", "dataset", "database"):
             if resource in made:
-                with contextlib.suppress(httpx.HTTPError):
-                    _delete(api, resource, made[resource])
+                with contextlib.suppress(SupersetAPIError):
+                    api.delete(resource, made[resource])
 
 
 def test_health_passes_on_the_running_stack(  # type: ignore[no-untyped-def]
@@ -167,11 +161,11 @@ def test_outage_alerts_once_and_recovery_once(  # type: ignore[no-untyped-def]
     )
 
 
-def _ids_via_api(api: SupersetAPI) -> dict[str, list[int]]:
+def _ids_via_api(api: SupersetClient) -> dict[str, list[int]]:
     return {
-        "dashboards": sorted(int(r["id"]) for r in api.list_all("dashboard", ["id"])),
-        "charts": sorted(int(r["id"]) for r in api.list_all("chart", ["id"])),
-        "datasets": sorted(int(r["id"]) for r in api.list_all("dataset", ["id"])),
+        "dashboards": sorted(int(r["id"]) for r in api.list("dashboard", ["id"])),
+        "charts": sorted(int(r["id"]) for r in api.list("chart", ["id"])),
+        "datasets": sorted(int(r["id"]) for r in api.list("dataset", ["id"])),
     }
 
 
@@ -180,7 +174,7 @@ def test_backup_drop_everything_restore(  # type: ignore[no-untyped-def]
     superset: Any,
     admin_env: dict[str, str],
     assets: dict[str, int],
-    api: SupersetAPI,
+    api: SupersetClient,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     repo_copy,
@@ -214,12 +208,11 @@ def test_backup_drop_everything_restore(  # type: ignore[no-untyped-def]
     finally:
         superset.server.start()
     assert _pg.object_ids(info) == before_db
-    with httpx.Client(timeout=60) as client:
-        fresh = SupersetAPI(client, superset.url)
-        fresh.login(superset.admin_username, superset.admin_password)  # users came back
+    with _client(superset) as fresh:
+        fresh.login()  # users came back
         assert _ids_via_api(fresh) == before_api
-        dash = fresh.get_json(f"/api/v1/dashboard/{assets['dashboard']}")
-        assert dash["result"]["dashboard_title"].startswith("Ops ")
+        dash = fresh.get("dashboard", assets["dashboard"])
+        assert dash["dashboard_title"].startswith("Ops ")
     health = run_cli(["--format", "json", "health", "--url", superset.url, "--backoff", "0"])
     assert health.exit_code == 0, health.stdout
 

@@ -25,7 +25,6 @@ from typing import Any
 from supersetctl import pg
 from supersetctl.errors import OperationFailed
 from supersetctl.ops import _pg
-from supersetctl.ops._api import SupersetAPI
 from supersetctl.ops.archive import (
     ASSETS,
     DUMP,
@@ -55,11 +54,6 @@ def check_asset_zip(data: bytes) -> bytes:
     if not any(n.endswith("metadata.yaml") for n in names):
         raise OperationFailed("the asset export has no metadata.yaml: not a Superset bundle")
     return data
-
-
-def raw_asset_export(api: SupersetAPI) -> AssetExporter:
-    """An exporter calling ``GET /api/v1/assets/export/`` on a logged-in session."""
-    return lambda: api.get_bytes("/api/v1/assets/export/")
 
 
 @dataclass(frozen=True)

@@ -3,21 +3,21 @@
 :func:`check_health` runs each check with retries and exponential backoff before calling it a
 failure, and returns a :class:`HealthReport` whose :attr:`~HealthReport.state` is
 
-- ``down`` when ``/health`` does not answer OK,
+- ``down`` when ``/health`` does not answer OK (the probe of :mod:`supersetctl.superset.health`;
+  a plain-text ``OK``, Superset without our configuration, is a warning, not an outage),
 - ``degraded`` when ``/health`` answers but another check fails (login, a database query, a
   certificate about to expire),
 - ``up`` otherwise.
 
-Checks never raise for a failing server: failures are data. Nothing here prints.
+The API checks go through :class:`~supersetctl.superset.SupersetClient`. Checks never raise for
+a failing server: failures are data. Nothing here prints.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import logging
-import secrets
 import socket
 import ssl
 import time
@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from supersetctl.errors import SupersetAPIError
-from supersetctl.ops._api import SupersetAPI
 from supersetctl.redact import redact, register
+from supersetctl.superset import Credentials, SupersetClient, probe_health
 
 log = logging.getLogger(__name__)
 
@@ -133,51 +133,40 @@ def _with_retries(
         return Check(name, status, redact(detail), round(elapsed, 1), tries)
 
 
-def _health_attempt(client: httpx.Client, base: str) -> tuple[Status, str]:
-    try:
-        resp = client.get(base + "/health", headers={"Accept": "application/json"})
-    except httpx.HTTPError as exc:
-        raise _CheckFailed(f"GET /health: {type(exc).__name__}: {exc}") from None
-    if resp.status_code != 200:
-        raise _CheckFailed(f"GET /health: HTTP {resp.status_code}", retry=True)
-    body = resp.text.strip()
-    try:
-        data = json.loads(body)
-    except ValueError:
-        data = None
-    if isinstance(data, dict) and str(data.get("status", "")).upper() == "OK":
-        return "ok", 'answered {"status": "OK"}'
-    if body == "OK":
-        return "warn", 'answered plain-text OK; the contract wants {"status": "OK"}'
-    raise _CheckFailed(f"GET /health: unexpected body {body[:80]!r}", retry=True)
+def _health_attempt(http: httpx.Client, base: str) -> tuple[Status, str]:
+    """``/health`` by the one probe: healthy is ok; plain-text ``OK`` (a Superset without our
+    configuration) is a warning, not an outage; anything else fails (and is retried)."""
+    probe = probe_health(base, http)
+    if probe.healthy:
+        return "ok", probe.detail
+    if probe.verdict == "plain-ok":
+        return "warn", probe.detail
+    raise _CheckFailed(probe.detail)
 
 
-def _login_attempt(api: SupersetAPI, username: str, password: str) -> tuple[Status, str]:
+def _api_failed(exc: SupersetAPIError) -> _CheckFailed:
+    # a refused password or a bad query does not get better with retries; a 5xx or a timeout may
+    return _CheckFailed(str(exc), retry=exc.status is None or exc.status >= 500)
+
+
+def _login_attempt(
+    http: httpx.Client, base: str, credentials: Credentials, out: list[SupersetClient]
+) -> tuple[Status, str]:
+    # a client per attempt: one that could not reach the server refuses every later request
+    api = SupersetClient(base, credentials, http=http, retries=0)
     try:
-        api.login(username, password)
+        api.login()
     except SupersetAPIError as exc:
-        # a refused password does not get better with retries; a 5xx or a timeout may
-        retry = exc.status is None or exc.status >= 500
-        raise _CheckFailed(str(exc), retry=retry) from None
-    return "ok", f"logged in as {username!r}"
+        raise _api_failed(exc) from None
+    out[:] = [api]
+    return "ok", f"logged in as {credentials.username!r}"
 
 
-def _query_attempt(api: SupersetAPI, db_id: int, db_name: str) -> tuple[Status, str]:
-    payload = {
-        "database_id": db_id,
-        "sql": "SELECT 1 AS supersetctl_health",
-        "runAsync": False,
-        "queryLimit": 1,
-        "select_as_cta": False,
-        "ctas_method": "TABLE",
-        "tab": "supersetctl health",
-        "client_id": secrets.token_hex(5),
-        "expand_data": False,
-    }
+def _query_attempt(api: SupersetClient, db_id: int, db_name: str) -> tuple[Status, str]:
     try:
-        body = api.post_json("/api/v1/sqllab/execute/", payload)
+        body = api.execute_sql(db_id, "SELECT 1 AS supersetctl_health")
     except SupersetAPIError as exc:
-        raise _CheckFailed(str(exc), retry=exc.status is None or exc.status >= 500) from None
+        raise _api_failed(exc) from None
     status = str(body.get("status", "")).lower()
     data = body.get("data")
     if status in ("success", "") and isinstance(data, list) and data:
@@ -281,14 +270,15 @@ def check_health(
         if not (username and password):
             checks.append(Check("login", "skip", "no credentials configured"))
             return HealthReport(base, checked_at, checks, days[-1] if days else None)
-        api = SupersetAPI(client, base)
+        logged_in: list[SupersetClient] = []
+        credentials = Credentials(username, password)
         login = _with_retries(
-            "login", lambda: _login_attempt(api, username, password), options, sleep
+            "login", lambda: _login_attempt(client, base, credentials, logged_in), options, sleep
         )
         checks.append(login)
         if login.status == "fail" or not options.query_databases:
             return HealthReport(base, checked_at, checks, days[-1] if days else None)
-        checks.extend(_database_checks(api, options, sleep))
+        checks.extend(_database_checks(logged_in[0], options, sleep))
     finally:
         if own:
             client.close()
@@ -296,13 +286,13 @@ def check_health(
 
 
 def _database_checks(
-    api: SupersetAPI, options: HealthOptions, sleep: Callable[[float], None]
+    api: SupersetClient, options: HealthOptions, sleep: Callable[[float], None]
 ) -> list[Check]:
     listing: list[dict[str, object]] = []
 
     def _list() -> tuple[Status, str]:
         try:
-            listing[:] = api.list_all("database", ["id", "database_name"])
+            listing[:] = api.list("database", ["id", "database_name"])
         except SupersetAPIError as exc:
             raise _CheckFailed(str(exc)) from None
         return "ok", f"{len(listing)} database(s)"
