@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 
 from supersetctl.cli._app import app
-from supersetctl.cli._output import emit_json, info, is_json, state, write
-from supersetctl.deploy import AppsAPI, Progress, Waiter, deploy, rollback, token_from_env
-from supersetctl.errors import ExitCode, UsageError
-from supersetctl.paths import ENVIRONMENTS
-
-ENDPOINT_ENV = "SUPERSETCTL_DO_API_URL"
-
-
-def _api() -> AppsAPI:
-    token = token_from_env(os.environ)
-    endpoint = os.environ.get(ENDPOINT_ENV) or "https://api.digitalocean.com"
-    return AppsAPI(token, endpoint=endpoint)
-
-
-def _check_env(env: str) -> None:
-    if env not in ENVIRONMENTS:
-        raise UsageError(f"unknown environment '{env}'", hint=f"use {', '.join(ENVIRONMENTS)}")
+from supersetctl.cli._options import EnvOpt, environment
+from supersetctl.cli._output import emit_json, info, is_json, write
+from supersetctl.deploy import Progress, Waiter, apps_api, deploy, rollback
+from supersetctl.errors import ExitCode
 
 
 def _progress(event: Progress) -> None:
     info(event.message)
 
 
-EnvOption = Annotated[
-    str, typer.Option("--env", "-e", help="The environment: dev, staging or prod.")
-]
 PollOption = Annotated[
     float,
     typer.Option("--poll-interval", min=0.0, help="Seconds between deployment status checks."),
@@ -46,7 +29,7 @@ TimeoutOption = Annotated[
 
 @app.command("deploy")
 def deploy_cmd(
-    env: EnvOption,
+    env: EnvOpt,
     wait: Annotated[
         bool,
         typer.Option(
@@ -71,9 +54,10 @@ def deploy_cmd(
 
         DIGITALOCEAN_TOKEN=... supersetctl deploy --env prod --wait
     """
-    _check_env(env)
+    environ = environment(env)
     waiter = Waiter(interval=poll_interval, timeout=timeout)
-    result = deploy(state.paths(), env, _api(), wait=wait, on_progress=_progress, waiter=waiter)
+    api = apps_api(environ.environ)
+    result = deploy(environ, api, wait=wait, on_progress=_progress, waiter=waiter)
     for key in result.missing_secrets:
         info(f"warning: SECRET {key} has no value in the spec nor on the app")
     if is_json():
@@ -96,7 +80,7 @@ def deploy_cmd(
 
 @app.command("rollback")
 def rollback_cmd(
-    env: EnvOption,
+    env: EnvOpt,
     to: Annotated[
         str | None,
         typer.Option("--to", help="The deployment id to return to (default: the last good one)."),
@@ -125,12 +109,11 @@ def rollback_cmd(
         supersetctl rollback --env prod
         supersetctl rollback --env prod --to 3aa4d20e-5527-4c4e-9f3c-7c2d0e4b5f61
     """
-    _check_env(env)
+    environ = environment(env)
     waiter = Waiter(interval=poll_interval, timeout=timeout)
     result = rollback(
-        state.paths(),
-        env,
-        _api(),
+        environ,
+        apps_api(environ.environ),
         to=to,
         wait=wait,
         pin=pin,

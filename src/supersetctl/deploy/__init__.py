@@ -1,9 +1,8 @@
 """Deploy to DigitalOcean App Platform: push the spec, follow the deployment, verify, roll back."""
 
-from supersetctl.deploy.api import AppsAPI, DeployAPIError, token_from_env
+from supersetctl.deploy.api import AppsAPI, DeployAPIError, apps_api, token_from_env
 from supersetctl.deploy.run import (
     DeployResult,
-    HealthResult,
     Progress,
     RollbackResult,
     Waiter,
@@ -17,10 +16,10 @@ __all__ = [
     "AppsAPI",
     "DeployAPIError",
     "DeployResult",
-    "HealthResult",
     "Progress",
     "RollbackResult",
     "Waiter",
+    "apps_api",
     "carry_secrets",
     "check_health",
     "deploy",

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "https://api.digitalocean.com"
 TOKEN_ENV = "DIGITALOCEAN_TOKEN"
+ENDPOINT_ENV = "SUPERSETCTL_DO_API_URL"  # another API endpoint (a test server)
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 T = TypeVar("T")
@@ -54,6 +55,11 @@ def token_from_env(environ: Mapping[str, str]) -> str:
         )
     redact.register(token)
     return token
+
+
+def apps_api(environ: Mapping[str, str]) -> AppsAPI:
+    """The Apps API with the token (and endpoint) of an environment's variables."""
+    return AppsAPI(token_from_env(environ), endpoint=environ.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT)
 
 
 def _token_policy(token: str) -> Any:

@@ -8,10 +8,15 @@
 3. ``PUT /v2/apps/{id}``: the new spec, which starts a deployment;
 4. follow that deployment (``GET .../deployments/{id}``) through its phases (PENDING_BUILD,
    BUILDING, PENDING_DEPLOY, DEPLOYING) until ACTIVE, or ERROR/CANCELED/SUPERSEDED;
-5. verify: ``/health`` answers 200 with ``{"status": "OK"}``, and the app's active deployment
-   is ours and runs the manifest's digest in every component;
+5. verify: ``/health`` is healthy by the one probe (:mod:`supersetctl.superset.health`: 200
+   with ``{"status": "OK"}``; a plain-text ``OK`` is a Superset without our configuration and
+   fails), and the app's active deployment is ours and runs the manifest's digest in every
+   component;
 6. on any failure in 4-5: ``PUT`` the previous spec back (automatic roll back), follow that
    deployment too, and report failure (exit 1).
+
+Every request to the app goes through an injectable ``httpx.Client`` (``http=``); the Apps
+API through :class:`~supersetctl.deploy.api.AppsAPI`.
 
 ``rollback`` asks App Platform to redeploy an earlier deployment (``POST .../rollback``): the
 one given, or the newest earlier deployment that went ACTIVE.
@@ -27,9 +32,10 @@ from typing import Any
 
 import httpx
 
-from supersetctl.contract.loader import load_env_config, load_manifest
+from supersetctl.contract.environment import Environment
+from supersetctl.contract.loader import load_manifest
 from supersetctl.errors import DeployError
-from supersetctl.paths import RepoPaths
+from supersetctl.superset.health import HealthProbe, probe_health
 
 from .api import AppsAPI
 from .spec import carry_secrets, image_digests, render_spec
@@ -49,12 +55,6 @@ class Progress:
     phase: str | None = None
     done: int | None = None
     total: int | None = None
-
-
-@dataclass
-class HealthResult:
-    ok: bool
-    detail: str
 
 
 @dataclass
@@ -103,31 +103,28 @@ class Waiter:
     clock: Callable[[], float] = time.monotonic
 
 
-def check_health(base_url: str, *, attempts: int = 6, waiter: Waiter | None = None) -> HealthResult:
-    """``GET {base_url}/health``: 200 and JSON ``{"status": "OK"}``, a few tries apart."""
+def check_health(
+    base_url: str,
+    *,
+    attempts: int = 6,
+    waiter: Waiter | None = None,
+    http: httpx.Client | None = None,
+) -> HealthProbe:
+    """``/health`` of the app by the one probe, a few tries apart until it is healthy; the last
+    answer. ``http`` sends the requests (default: a client that follows redirects)."""
     waiter = waiter or Waiter(interval=5.0)
-    url = base_url.rstrip("/") + "/health"
-    detail = "not checked"
-    for attempt in range(attempts):
-        if attempt:
+    client = http or httpx.Client(timeout=10.0, follow_redirects=True)
+    try:
+        probe = probe_health(base_url, client)
+        for _ in range(attempts - 1):
+            if probe.healthy:
+                break
             waiter.sleep(waiter.interval)
-        try:
-            response = httpx.get(url, timeout=10.0, follow_redirects=True)
-        except httpx.HTTPError as exc:
-            detail = f"{url} unreachable ({type(exc).__name__})"
-            continue
-        if response.status_code != 200:
-            detail = f"{url} answered HTTP {response.status_code}"
-            continue
-        try:
-            body = response.json()
-        except ValueError:
-            detail = f"{url} did not answer JSON"
-            continue
-        if isinstance(body, dict) and body.get("status") == "OK":
-            return HealthResult(True, f'{url}: {{"status": "OK"}}')
-        detail = f"{url} answered {str(body)[:80]}"
-    return HealthResult(False, detail)
+            probe = probe_health(base_url, client)
+        return probe
+    finally:
+        if http is None:
+            client.close()
 
 
 def _notify(cb: ProgressCallback | None, event: Progress) -> None:
@@ -202,7 +199,7 @@ def verify(
     app_id: str,
     deployment_id: str,
     digest: str,
-    health: Callable[[str], HealthResult],
+    health: Callable[[str], HealthProbe],
 ) -> str | None:
     """None when the app runs our deployment with ``digest`` and is healthy, else the reason."""
     app = api.get_app(app_id)
@@ -218,32 +215,33 @@ def verify(
     url = app.get("live_url") or ""
     if not url:
         return "the app has no live URL to check /health on"
-    result = health(url)
-    if not result.ok:
-        return f"health check failed: {result.detail}"
+    probe = health(url)
+    if not probe.healthy:
+        return f"health check failed: {probe.url}: {probe.detail}"
     return None
 
 
 def deploy(
-    paths: RepoPaths,
-    env: str,
+    env: Environment,
     api: AppsAPI,
     *,
     wait: bool = True,
     on_progress: ProgressCallback | None = None,
     waiter: Waiter | None = None,
-    health: Callable[[str], HealthResult] | None = None,
+    health: Callable[[str], HealthProbe] | None = None,
+    http: httpx.Client | None = None,
 ) -> DeployResult:
-    """Deploy the repo's spec to ``env``'s app; see the module docstring for the steps."""
+    """Deploy the repo's spec to ``env``'s app; see the module docstring for the steps.
+    ``health`` checks a live URL (default: :func:`check_health` through ``http``)."""
     waiter = waiter or Waiter()
-    health = health or (lambda url: check_health(url, waiter=waiter))
-    manifest = load_manifest(paths)
-    config = load_env_config(paths, env)
-    spec = render_spec(paths, env, config, manifest)
+    health = health or (lambda url: check_health(url, waiter=waiter, http=http))
+    manifest = load_manifest(env.paths)
+    config = env.config
+    spec = render_spec(env.paths, env.name, config, manifest)
     digest = str(manifest.image.digest)
     app = api.find_app(config.superset.app_name)
     app_id = str(app["id"])
-    result = DeployResult(env, app_id, config.superset.app_name, digest)
+    result = DeployResult(env.name, app_id, config.superset.app_name, digest)
     previous_spec = app.get("spec")
     result.missing_secrets = carry_secrets(spec, previous_spec)
 
@@ -328,8 +326,7 @@ def previous_good(app: dict[str, Any], deployments: list[dict[str, Any]]) -> str
 
 
 def rollback(
-    paths: RepoPaths,
-    env: str,
+    env: Environment,
     api: AppsAPI,
     *,
     to: str | None = None,
@@ -340,7 +337,7 @@ def rollback(
 ) -> RollbackResult:
     """Redeploy an earlier deployment of ``env``'s app (``to``, or the last good one)."""
     waiter = waiter or Waiter()
-    config = load_env_config(paths, env)
+    config = env.config
     app = api.find_app(config.superset.app_name)
     app_id = str(app["id"])
     target = to or previous_good(app, api.list_deployments(app_id))
@@ -348,7 +345,7 @@ def rollback(
         on_progress, Progress("rollback", f"rolling {config.superset.app_name} back to {target}")
     )
     dep = api.rollback(app_id, target, pin=pin)
-    result = RollbackResult(env, app_id, target, str(dep.get("id")))
+    result = RollbackResult(env.name, app_id, target, str(dep.get("id")))
     if wait:
         result.phase = follow(api, app_id, result.deployment_id, waiter, on_progress)
     return result

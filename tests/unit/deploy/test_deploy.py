@@ -7,9 +7,11 @@ import json
 import secrets
 from typing import Any
 
+import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
+from supersetctl.contract.environment import Environment, load_environment
 from supersetctl.deploy import (
     AppsAPI,
     DeployAPIError,
@@ -30,6 +32,10 @@ OLD = "sha256:" + "0" * 64
 NEW = "sha256:" + "1" * 64
 OTHER = "sha256:" + "9" * 64
 ENCRYPTED = "EV[1:" + secrets.token_hex(8) + ":" + secrets.token_hex(16) + "]"
+
+
+def prod(paths: RepoPaths) -> Environment:
+    return load_environment(paths, "prod", environ={})
 
 
 def instant() -> Waiter:
@@ -78,7 +84,7 @@ def test_deploy_success_follows_phases_and_verifies(
     fake: FakeDO, api: AppsAPI, repo_copy: RepoPaths
 ) -> None:
     events: list[Progress] = []
-    result = deploy(repo_copy, "prod", api, on_progress=events.append, waiter=instant())
+    result = deploy(prod(repo_copy), api, on_progress=events.append, waiter=instant())
     assert result.ok and result.verified and not result.rolled_back
     assert result.phase == "ACTIVE"
     assert result.digest == NEW
@@ -104,7 +110,7 @@ def test_failed_deployment_rolls_back_to_the_previous_spec(
 ) -> None:
     fake.scripts = [ERROR_PHASES]
     before = copy.deepcopy(fake.apps[fake.app_id]["spec"])
-    result = deploy(repo_copy, "prod", api, waiter=instant())
+    result = deploy(prod(repo_copy), api, waiter=instant())
     assert not result.ok and result.rolled_back
     assert result.phase == "ERROR"
     assert "health check failed" in str(result.reason)
@@ -118,7 +124,7 @@ def test_digest_mismatch_after_active_rolls_back(
     fake: FakeDO, api: AppsAPI, repo_copy: RepoPaths
 ) -> None:
     fake.running_digest = OTHER
-    result = deploy(repo_copy, "prod", api, waiter=instant())
+    result = deploy(prod(repo_copy), api, waiter=instant())
     assert result.phase == "ACTIVE"
     assert not result.ok and not result.verified
     assert "running image digest differs" in str(result.reason)
@@ -127,13 +133,30 @@ def test_digest_mismatch_after_active_rolls_back(
 
 def test_unhealthy_app_rolls_back(fake: FakeDO, api: AppsAPI, repo_copy: RepoPaths) -> None:
     fake.health_body = "OK"  # Superset's stock text answer, not the contract's JSON
-    result = deploy(repo_copy, "prod", api, waiter=instant())
+    result = deploy(prod(repo_copy), api, waiter=instant())
     assert not result.ok and result.rolled_back
     assert "health check failed" in str(result.reason)
 
 
+def test_health_goes_through_the_given_http_client(
+    fake: FakeDO, api: AppsAPI, repo_copy: RepoPaths
+) -> None:
+    fake.health_body = "OK"  # what the app itself would answer: never asked
+    asked: list[str] = []
+
+    def health(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(200, json={"status": "OK"})
+
+    http = httpx.Client(transport=httpx.MockTransport(health))
+    result = deploy(prod(repo_copy), api, waiter=instant(), http=http)
+    assert result.ok and result.verified
+    assert asked == [fake.apps[fake.app_id]["live_url"] + "/health"]
+    assert not any(c.path == "/health" for c in fake.calls)
+
+
 def test_no_wait_only_submits(fake: FakeDO, api: AppsAPI, repo_copy: RepoPaths) -> None:
-    result = deploy(repo_copy, "prod", api, wait=False, waiter=instant())
+    result = deploy(prod(repo_copy), api, wait=False, waiter=instant())
     assert result.ok and not result.verified
     assert result.deployment_id
     assert not any("/deployments/" in c.path for c in fake.calls)
@@ -142,7 +165,7 @@ def test_no_wait_only_submits(fake: FakeDO, api: AppsAPI, repo_copy: RepoPaths) 
 def test_propose_refusal_changes_nothing(fake: FakeDO, api: AppsAPI, repo_copy: RepoPaths) -> None:
     fake.propose_error = "services.web.instance_size_slug: unknown size"
     with pytest.raises(DeployAPIError, match="unknown size") as info:
-        deploy(repo_copy, "prod", api, waiter=instant())
+        deploy(prod(repo_copy), api, waiter=instant())
     assert info.value.status == 400
     assert fake.puts() == []
 
@@ -153,7 +176,7 @@ def test_bad_token_is_a_clear_error(
     wrong = "dop_v1_" + secrets.token_hex(32)
     bad = AppsAPI(wrong, endpoint=httpserver.url_for("/").rstrip("/"), retries=0)
     with pytest.raises(DeployAPIError, match="refused the token") as info:
-        deploy(repo_copy, "prod", bad, waiter=instant())
+        deploy(prod(repo_copy), bad, waiter=instant())
     assert info.value.status == 401
     assert wrong not in str(info.value)
     assert fake.puts() == []
@@ -164,7 +187,7 @@ def test_server_error_while_following_is_a_deploy_error(
 ) -> None:
     fake.fail_status = {r"GET /v2/apps/[^/]+/deployments/": 500}
     with pytest.raises(DeployAPIError, match="HTTP 500") as info:
-        deploy(repo_copy, "prod", api, waiter=instant())
+        deploy(prod(repo_copy), api, waiter=instant())
     assert info.value.status == 500
 
 
@@ -173,13 +196,13 @@ def test_missing_app_and_unreleased_manifest(
 ) -> None:
     fake.apps[fake.app_id]["spec"]["name"] = "someone-else"
     with pytest.raises(DeployAPIError, match="no App Platform app named 'superset-prod'"):
-        deploy(repo_copy, "prod", api, waiter=instant())
+        deploy(prod(repo_copy), api, waiter=instant())
     data = json.loads(repo_copy.manifest.read_text())
     data["image"].update(status="unreleased", tag=None, digest=None)
     repo_copy.manifest.write_text(json.dumps(data))
     calls = len(fake.calls)
     with pytest.raises(DeployError, match="nothing to deploy"):
-        deploy(repo_copy, "prod", api, waiter=instant())
+        deploy(prod(repo_copy), api, waiter=instant())
     assert len(fake.calls) == calls  # refused before any API call
 
 
@@ -187,7 +210,7 @@ def test_spec_not_bumped_is_refused(fake: FakeDO, api: AppsAPI, repo_copy: RepoP
     text = repo_copy.app_spec.read_text().replace(NEW, OTHER, 1)
     repo_copy.app_spec.write_text(text)
     with pytest.raises(DeployError, match="do not carry the manifest's digest"):
-        deploy(repo_copy, "prod", api, waiter=instant())
+        deploy(prod(repo_copy), api, waiter=instant())
     assert fake.puts() == []
 
 
@@ -195,7 +218,7 @@ def test_unreachable_api(token: str, repo_copy: RepoPaths) -> None:
     pin(repo_copy, "6.1.0-2", NEW)
     dead = AppsAPI(token, endpoint=f"http://127.0.0.1:{free_port()}", retries=0)
     with pytest.raises(DeployAPIError, match="unreachable"):
-        deploy(repo_copy, "prod", dead, waiter=instant())
+        deploy(prod(repo_copy), dead, waiter=instant())
 
 
 def test_plain_http_to_a_remote_host_is_refused(token: str) -> None:
@@ -207,8 +230,8 @@ def test_rollback_to_the_last_good_deployment(
     fake: FakeDO, api: AppsAPI, repo_copy: RepoPaths
 ) -> None:
     first = fake.apps[fake.app_id]["active_deployment"]["id"]
-    assert deploy(repo_copy, "prod", api, waiter=instant()).ok
-    result = rollback(repo_copy, "prod", api, waiter=instant())
+    assert deploy(prod(repo_copy), api, waiter=instant()).ok
+    result = rollback(prod(repo_copy), api, waiter=instant())
     assert result.target == first
     assert result.ok and result.phase == "ACTIVE"
     (call,) = fake.posts("/rollback")
@@ -221,16 +244,16 @@ def test_rollback_to_a_given_deployment_and_unknown_one(
     fake: FakeDO, api: AppsAPI, repo_copy: RepoPaths
 ) -> None:
     first = fake.apps[fake.app_id]["active_deployment"]["id"]
-    result = rollback(repo_copy, "prod", api, to=first, pin=True, wait=False, waiter=instant())
+    result = rollback(prod(repo_copy), api, to=first, pin=True, wait=False, waiter=instant())
     assert result.phase is None and result.ok
     assert fake.posts("/rollback")[0].body == {"deployment_id": first, "skip_pin": False}
     with pytest.raises(DeployAPIError, match="not found"):
-        rollback(repo_copy, "prod", api, to="nope", waiter=instant())
+        rollback(prod(repo_copy), api, to="nope", waiter=instant())
 
 
 def test_rollback_without_history(fake: FakeDO, api: AppsAPI, repo_copy: RepoPaths) -> None:
     with pytest.raises(DeployError, match="no earlier successful deployment"):
-        rollback(repo_copy, "prod", api, waiter=instant())
+        rollback(prod(repo_copy), api, waiter=instant())
 
 
 def test_carry_secrets_reports_unset_ones() -> None:
