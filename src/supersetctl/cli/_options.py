@@ -10,10 +10,10 @@ from supersetctl.cli._output import state
 from supersetctl.contract.environment import Environment, load_environment
 from supersetctl.paths import ENVIRONMENTS
 
-EnvOpt = Annotated[
-    str,
-    typer.Option("--env", "-e", help=f"The environment ({', '.join(ENVIRONMENTS)})."),
-]
+_ENV_HELP = f"The environment ({', '.join(ENVIRONMENTS)})."
+EnvOpt = Annotated[str, typer.Option("--env", "-e", help=_ENV_HELP)]
+# for a command where the environment is optional (a URL or an archive may do instead)
+MaybeEnvOpt = Annotated[str | None, typer.Option("--env", "-e", help=_ENV_HELP)]
 UrlOpt = Annotated[
     str | None,
     typer.Option("--url", help="Superset base URL (default: superset.url of config/<env>/)."),

@@ -8,55 +8,37 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import typer
 
 from supersetctl.cli._app import app
+from supersetctl.cli._options import EnvOpt, MaybeEnvOpt, UrlOpt, environment
 from supersetctl.cli._output import emit_json, info, is_json, state, write
-from supersetctl.contract.environment import load_environment
-from supersetctl.contract.loader import load_env_config
-from supersetctl.contract.models import EnvConfig
+from supersetctl.contract.environment import Environment
 from supersetctl.errors import ExitCode, OperationFailed, UsageError
 from supersetctl.ops import _pg, storage
-from supersetctl.ops.alerts import alert_on_change, format_duration, webhook_from_env
-from supersetctl.ops.backup import AssetExporter, create_backup
-from supersetctl.ops.health import HealthOptions, HealthReport, check_health
-from supersetctl.ops.restore import Comparison, restore_backup, verify_backup
-from supersetctl.paths import ENVIRONMENTS
+from supersetctl.ops.alerts import (
+    AlertRun,
+    alert_slack,
+    default_state_file,
+    format_duration,
+    webhook_from_env,
+)
+from supersetctl.ops.backup import METADATA_ENV, AssetExporter, back_up
+from supersetctl.ops.health import HealthOptions, HealthReport, check_health, health_target
+from supersetctl.ops.restore import (
+    SCRATCH_ENV,
+    Comparison,
+    restore_backup,
+    scratch_server,
+    verify_backup,
+)
 from supersetctl.provision import client_for
-from supersetctl.redact import register, register_uri
 
-METADATA_ENV = "SUPERSET_METADATA_DB_URL"
-SCRATCH_ENV = "SUPERSETCTL_SCRATCH_DB_URL"
-
-EnvOpt = Annotated[
-    str | None, typer.Option("--env", "-e", help="Environment: dev, staging or prod.")
-]
-UrlOpt = Annotated[
-    str | None,
-    typer.Option("--url", help="Superset base URL (overrides the environment's superset.url)."),
-]
 MetadataUrlEnvOpt = Annotated[
     str,
     typer.Option("--metadata-url-env", help="The variable holding the metadata database URL."),
 ]
-
-
-def _env_config(env: str | None) -> EnvConfig | None:
-    if env is None:
-        return None
-    if env not in ENVIRONMENTS:
-        raise UsageError(f"unknown environment '{env}'", hint=f"use {', '.join(ENVIRONMENTS)}")
-    return load_env_config(state.paths(), env)
-
-
-def _credentials(cfg: EnvConfig | None) -> tuple[str | None, str | None]:
-    user_var = cfg.superset.admin_username_env if cfg else "SUPERSET_ADMIN_USERNAME"
-    pass_var = cfg.superset.admin_password_env if cfg else "SUPERSET_ADMIN_PASSWORD"
-    password = os.environ.get(pass_var) or None
-    register(password)
-    return os.environ.get(user_var) or None, password
 
 
 def _render_health(report: HealthReport, label: str) -> None:
@@ -70,7 +52,7 @@ def _render_health(report: HealthReport, label: str) -> None:
 
 @app.command()
 def health(
-    env: EnvOpt = None,
+    env: MaybeEnvOpt = None,
     url: UrlOpt = None,
     alert: Annotated[
         str | None,
@@ -130,17 +112,10 @@ def health(
         raise UsageError("name the Superset to check", hint="pass --env ENV or --url URL")
     if alert not in (None, "slack"):
         raise UsageError(f"unknown alert channel '{alert}'", hint="use --alert slack")
-    cfg = _env_config(env)
-    base = url or (cfg.superset.url if cfg else "")
-    register_uri(base)  # a password in the URL is masked in everything printed
-    try:
-        parts = urlsplit(base)
-        host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
-    except ValueError:
-        raise UsageError(f"not a valid URL: {base}", hint="pass http(s)://host[:port]") from None
-    label = env or host or base
-    webhook = webhook_from_env() if alert else None
-    username, password = _credentials(cfg)
+    environ = environment(env, url=url) if env else None
+    variables = environ.environ if environ else os.environ  # --url alone: the shell's
+    target = health_target(environ, url, variables)
+    webhook = webhook_from_env(variables) if alert else None
     options = HealthOptions(
         attempts=attempts,
         backoff=backoff,
@@ -150,34 +125,29 @@ def health(
         ca_file=str(ca_file) if ca_file else None,
         query_databases=not no_queries,
     )
-    report = check_health(base, username=username, password=password, options=options)
-    sent: str | None = None
-    alert_error: str | None = None
+    report = check_health(target.url, username=target.username, password=target.password,
+                          options=options)  # fmt: skip
+    alerted = AlertRun()
     if webhook:
-        path = state_file or _default_state_file(label)
-        try:
-            outcome = alert_on_change(report, state_file=path, label=label, webhook=webhook)
-        except OperationFailed as exc:  # the state file is unchanged: the next run retries
-            alert_error = str(exc)
-            info(f"error: {alert_error}")
-        else:
-            if outcome.alert:
-                sent = outcome.alert.kind
-                extra = ""
-                if outcome.alert.down_for_seconds is not None:
-                    extra = f" after {format_duration(outcome.alert.down_for_seconds)}"
-                info(f"sent a Slack alert: {sent}{extra}")
+        where = state_file or default_state_file(state.paths().local, target.label)
+        alerted = alert_slack(report, state_file=where, label=target.label, webhook=webhook)
+        _render_alert(alerted)
     if is_json():
-        emit_json({**report.to_dict(), "alert_sent": sent, "alert_error": alert_error})
+        emit_json({**report.to_dict(), "alert_sent": alerted.sent, "alert_error": alerted.error})
     else:
-        _render_health(report, label)
-    ok = report.healthy and alert_error is None
+        _render_health(report, target.label)
+    ok = report.healthy and alerted.error is None
     raise typer.Exit(ExitCode.OK if ok else ExitCode.FINDINGS)
 
 
-def _default_state_file(label: str) -> Path:
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in label)
-    return state.paths().local / "health" / f"{safe}.json"
+def _render_alert(alerted: AlertRun) -> None:
+    if alerted.error is not None:  # the state file is unchanged: the next run retries
+        info(f"error: {alerted.error}")
+    elif alerted.sent:
+        extra = ""
+        if alerted.down_for_seconds is not None:
+            extra = f" after {format_duration(alerted.down_for_seconds)}"
+        info(f"sent a Slack alert: {alerted.sent}{extra}")
 
 
 # ------------------------------------------------------------------------------ backup
@@ -191,27 +161,20 @@ backup_app = typer.Typer(
 app.add_typer(backup_app)
 
 
-def _metadata(var: str) -> dict[str, str]:
-    return _pg.from_env(var)
-
-
 @contextlib.contextmanager
-def _asset_exporter(env: str, base: str | None, skip: bool) -> Iterator[AssetExporter | None]:
-    """The provisioning client's asset export for ``env`` (at ``base``), logged in lazily."""
+def _asset_exporter(env: Environment, skip: bool) -> Iterator[AssetExporter | None]:
+    """The provisioning client's asset export for ``env``, logged in lazily."""
     if skip:
         yield None
         return
-    client = client_for(load_environment(state.paths(), env, url=base))
-    try:
+    with client_for(env) as client:
         yield client.export_assets
-    finally:
-        client.close()
 
 
 @backup_app.callback()
 def backup(
     ctx: typer.Context,
-    env: EnvOpt = None,
+    env: MaybeEnvOpt = None,
     to: Annotated[
         str | None,
         typer.Option(
@@ -251,59 +214,22 @@ def backup(
         return
     if env is None:
         raise UsageError("name the environment to back up", hint="pass --env ENV")
-    cfg = _env_config(env)
-    metadata = _metadata(metadata_url_env)
-    base = url or (cfg.superset.url if cfg else None)
-    paths = state.paths()
-    target = to or str(paths.local / "backups" / env)
-    s3 = storage.s3_client() if storage.is_s3(target) else None
-    with _asset_exporter(env, base, no_assets) as assets:
-        if s3 is not None:
-            with tempfile.TemporaryDirectory(prefix="supersetctl-backup-out-") as tmp:
-                result = create_backup(
-                    env=env,
-                    metadata=metadata,
-                    dest_dir=Path(tmp),
-                    manifest=paths.manifest,
-                    assets=assets,
-                    superset_url=base,
-                )
-                location = storage.S3Location.parse(target)
-                storage.upload(s3, result.path, location)
-                where = f"{location}{result.path.name}"
-            deleted = storage.retain_s3(s3, location, env, keep_daily, keep_weekly)
-        else:
-            result = create_backup(
-                env=env,
-                metadata=metadata,
-                dest_dir=Path(target),
-                manifest=paths.manifest,
-                assets=assets,
-                superset_url=base,
-            )
-            where = str(result.path)
-            deleted = storage.retain_local(Path(target), env, keep_daily, keep_weekly)
-    objects = {k: v["count"] for k, v in result.record["objects"].items()}
-    if is_json():
-        emit_json(
-            {
-                "archive": where,
-                "sha256": result.sha256,
-                "parts": result.record["parts"],
-                "objects": objects,
-                "deleted": deleted,
-            }
+    environ = environment(env, url=url)
+    with _asset_exporter(environ, no_assets) as assets:
+        run = back_up(
+            environ,
+            to=to,
+            assets=assets,
+            keep_daily=keep_daily,
+            keep_weekly=keep_weekly,
+            metadata_url_env=metadata_url_env,
         )
-    else:
-        counts = ", ".join(f"{v} {k}" for k, v in sorted(objects.items()))
-        write(f"wrote {where}\n  sha256 {result.sha256}\n  {counts}\n")
-        write("".join(f"  retention deleted {d}\n" for d in deleted))
-
-
-def _local_archive(archive: str, workdir: Path) -> Path:
-    if storage.is_s3(archive):
-        return storage.download(storage.s3_client(), archive, workdir)
-    return Path(archive)
+    if is_json():
+        emit_json(run.as_dict())
+        return
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(run.objects().items()))
+    write(f"wrote {run.where}\n  sha256 {run.result.sha256}\n  {counts}\n")
+    write("".join(f"  retention deleted {d}\n" for d in run.deleted))
 
 
 def _comparison_text(comparison: Comparison) -> str:
@@ -319,7 +245,7 @@ def _comparison_text(comparison: Comparison) -> str:
 @backup_app.command("verify")
 def backup_verify(
     archive: Annotated[str, typer.Argument(help="The archive: a path or s3://BUCKET/KEY.tar.")],
-    env: EnvOpt = None,
+    env: MaybeEnvOpt = None,
     scratch_url_env: Annotated[
         str,
         typer.Option(
@@ -342,14 +268,11 @@ def backup_verify(
         SUPERSETCTL_SCRATCH_DB_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
           supersetctl backup verify .local/backups/dev/superset-dev-20261127T010000Z.tar
     """
-    if os.environ.get(scratch_url_env):
-        server = _pg.from_env(scratch_url_env)
-    elif env is not None:
-        server = _metadata(METADATA_ENV)
-    else:
-        raise UsageError(f"no server for the scratch database: set {scratch_url_env} or pass --env")
+    variables = environment(env).environ if env else os.environ  # no --env: the shell's
+    metadata = METADATA_ENV if env else None
+    server = scratch_server(variables, scratch_url_env=scratch_url_env, metadata_url_env=metadata)
     with tempfile.TemporaryDirectory(prefix="supersetctl-dl-") as tmp:
-        result = verify_backup(_local_archive(archive, Path(tmp)), server)
+        result = verify_backup(storage.local_copy(archive, Path(tmp), variables), server)
     if is_json():
         emit_json(
             {
@@ -372,7 +295,7 @@ def backup_verify(
 @app.command()
 def restore(
     archive: Annotated[str, typer.Argument(help="The archive: a path or s3://BUCKET/KEY.tar.")],
-    env: Annotated[str, typer.Option("--env", "-e", help="Environment to restore into.")],
+    env: EnvOpt,
     force: Annotated[
         bool,
         typer.Option("--force", help="Replace the content of a target that is not empty."),
@@ -404,17 +327,15 @@ def restore(
         supersetctl restore --env prod --force \\
           .local/backups/prod/superset-prod-20261127T010000Z.tar
     """
-    cfg = _env_config(env)
-    target = _metadata(metadata_url_env)
+    environ = environment(env, url=url)
+    target = _pg.from_env(metadata_url_env, environ.environ)
     with tempfile.TemporaryDirectory(prefix="supersetctl-dl-") as tmp:
-        result = restore_backup(
-            _local_archive(archive, Path(tmp)), target, force=force, keep_owners=not no_owner
-        )
+        local = storage.local_copy(archive, Path(tmp), environ.environ)
+        result = restore_backup(local, target, force=force, keep_owners=not no_owner)
     report: HealthReport | None = None
     if not no_health:
-        base = url or (cfg.superset.url if cfg else "")
-        username, password = _credentials(cfg)
-        report = check_health(base, username=username, password=password)
+        checked = health_target(environ, url, environ.environ)
+        report = check_health(checked.url, username=checked.username, password=checked.password)
     payload: dict[str, Any] = {
         "archive": archive,
         "target": result.target,

@@ -1,18 +1,35 @@
 """Operations: health checks with Slack alerts, metadata backups and verified restores.
 
 - :func:`check_health` (``health``): ``/health``, API login, a query per database, TLS days
-  left, response times, retries with backoff.
-- :func:`alert_on_change`: a Slack message only when the state changes.
-- :func:`create_backup` (``backup``), :func:`restore_backup` (``restore``),
-  :func:`verify_backup` (``backup verify``).
+  left, response times, retries with backoff; :func:`health_target` says what to check.
+- :func:`alert_slack` (``health --alert slack``): a Slack message only when the state changes.
+- :func:`back_up` (``backup``: :func:`create_backup`, then upload and retention),
+  :func:`restore_backup` (``restore``), :func:`verify_backup` (``backup verify``).
+
+Every variable (database URLs, S3 keys, the webhook) is read from the mapping it is given: the
+:class:`~supersetctl.contract.environment.Environment`'s, never ``os.environ``.
 """
 
 from __future__ import annotations
 
-from supersetctl.ops.alerts import alert_on_change, decide, load_state, webhook_from_env
+from supersetctl.ops.alerts import (
+    AlertRun,
+    alert_on_change,
+    alert_slack,
+    decide,
+    load_state,
+    webhook_from_env,
+)
 from supersetctl.ops.archive import ArchiveCorrupt, open_archive
-from supersetctl.ops.backup import BackupResult, create_backup
-from supersetctl.ops.health import Check, HealthOptions, HealthReport, check_health
+from supersetctl.ops.backup import BackupResult, BackupRun, back_up, create_backup
+from supersetctl.ops.health import (
+    Check,
+    HealthOptions,
+    HealthReport,
+    Target,
+    check_health,
+    health_target,
+)
 from supersetctl.ops.restore import (
     RestoreResult,
     TargetNotEmpty,
@@ -22,18 +39,24 @@ from supersetctl.ops.restore import (
 )
 
 __all__ = [
+    "AlertRun",
     "ArchiveCorrupt",
     "BackupResult",
+    "BackupRun",
     "Check",
     "HealthOptions",
     "HealthReport",
     "RestoreResult",
+    "Target",
     "TargetNotEmpty",
     "VerifyResult",
     "alert_on_change",
+    "alert_slack",
+    "back_up",
     "check_health",
     "create_backup",
     "decide",
+    "health_target",
     "load_state",
     "open_archive",
     "restore_backup",

@@ -28,10 +28,9 @@ OBJECT_TABLES: dict[str, str] = {
 }
 
 
-def from_env(name: str, env: Mapping[str, str] | None = None) -> ConnInfo:
-    """Connection info from the URL in environment variable ``name`` (a secret)."""
-    source = os.environ if env is None else env
-    url = source.get(name, "").strip()
+def from_env(name: str, env: Mapping[str, str]) -> ConnInfo:
+    """Connection info from the URL in variable ``name`` of ``env`` (a secret)."""
+    url = env.get(name, "").strip()
     if not url:
         raise ConfigError(
             f"{name} is not set",

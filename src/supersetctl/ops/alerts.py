@@ -19,8 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -169,10 +169,9 @@ def decide(
     return AlertState(report.url, current, stamp, problem_since, stamp, kind), alert
 
 
-def webhook_from_env(env: dict[str, str] | None = None) -> str:
-    """The Slack webhook URL from ``SLACK_WEBHOOK_URL``, registered as a secret."""
-    source = os.environ if env is None else env
-    url = source.get(WEBHOOK_ENV, "").strip()
+def webhook_from_env(env: Mapping[str, str]) -> str:
+    """The Slack webhook URL from the variable ``SLACK_WEBHOOK_URL``, registered as a secret."""
+    url = env.get(WEBHOOK_ENV, "").strip()
     if not url:
         raise ConfigError(
             f"{WEBHOOK_ENV} is not set", hint="export the Slack incoming-webhook URL to alert"
@@ -246,3 +245,40 @@ def alert_on_change(
         log.info("sent %s alert for %s", alert.kind, label)
     save_state(state_file, new_state)
     return AlertOutcome(new_state, alert)
+
+
+@dataclass(frozen=True)
+class AlertRun:
+    """What ``--alert`` did: the alert sent (if any), or why it could not be sent."""
+
+    sent: AlertKind | None = None
+    down_for_seconds: int | None = None
+    error: str | None = None
+
+
+def alert_slack(
+    report: HealthReport,
+    *,
+    state_file: Path,
+    label: str,
+    webhook: str,
+    client: httpx.Client | None = None,
+    now: dt.datetime | None = None,
+) -> AlertRun:
+    """:func:`alert_on_change`, with a refused webhook as data: the state file is then left as
+    it was, so the next run sends the alert again."""
+    try:
+        outcome = alert_on_change(
+            report, state_file=state_file, label=label, webhook=webhook, client=client, now=now
+        )
+    except OperationFailed as exc:
+        return AlertRun(error=str(exc))
+    if outcome.alert is None:
+        return AlertRun()
+    return AlertRun(outcome.alert.kind, outcome.alert.down_for_seconds)
+
+
+def default_state_file(local: Path, label: str) -> Path:
+    """``<local>/health/<label>.json``, the label made safe for a file name."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in label)
+    return local / "health" / f"{safe}.json"

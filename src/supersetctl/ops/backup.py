@@ -7,6 +7,10 @@ records the ids of dashboards, charts, datasets and users, and writes one timest
 
 The asset export is any callable returning Superset's bundle zip; the CLI passes the
 provisioning client's :meth:`~supersetctl.superset.client.SupersetClient.export_assets`.
+
+:func:`back_up` is the whole ``backup`` command for one
+:class:`~supersetctl.contract.environment.Environment`: the metadata database named by its
+variables, one archive written to a folder or to S3, then retention at that destination.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from supersetctl import pg
+from supersetctl.contract.environment import Environment
 from supersetctl.errors import OperationFailed
-from supersetctl.ops import _pg
+from supersetctl.ops import _pg, storage
 from supersetctl.ops.archive import (
     ASSETS,
     DUMP,
@@ -39,6 +44,7 @@ from supersetctl.ops.archive import (
 log = logging.getLogger(__name__)
 
 AssetExporter = Callable[[], bytes]
+METADATA_ENV = "SUPERSET_METADATA_DB_URL"  # the variable holding the metadata database URL
 
 
 def check_asset_zip(data: bytes) -> bytes:
@@ -121,3 +127,66 @@ def create_backup(
         whole = write_archive(dest, parts, moment)
     log.info("wrote %s", dest)
     return BackupResult(dest, whole, record)
+
+
+@dataclass(frozen=True)
+class BackupRun:
+    """An archive at its destination, and the older ones retention deleted there."""
+
+    where: str  # the archive's path or s3:// URL
+    result: BackupResult
+    deleted: list[str]
+
+    def objects(self) -> dict[str, int]:
+        return {k: v["count"] for k, v in self.result.record["objects"].items()}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "archive": self.where,
+            "sha256": self.result.sha256,
+            "parts": self.result.record["parts"],
+            "objects": self.objects(),
+            "deleted": self.deleted,
+        }
+
+
+def back_up(
+    env: Environment,
+    *,
+    to: str | None = None,
+    assets: AssetExporter | None = None,
+    keep_daily: int | None = None,
+    keep_weekly: int | None = None,
+    metadata_url_env: str = METADATA_ENV,
+    now: dt.datetime | None = None,
+) -> BackupRun:
+    """One archive of ``env`` at ``to``: a folder (default ``.local/backups/<env>``) or
+    ``s3://BUCKET/PREFIX`` (S3 settings from ``env``'s variables); then retention there.
+
+    The metadata database is the URL in the variable ``metadata_url_env``; the archive is
+    written once, straight into the folder or into a temporary one for the upload.
+    """
+    metadata = _pg.from_env(metadata_url_env, env.environ)
+    target = to or str(env.paths.local / "backups" / env.name)
+    s3 = storage.s3_client(env.environ) if storage.is_s3(target) else None
+    location = storage.S3Location.parse(target) if s3 is not None else None
+    with tempfile.TemporaryDirectory(prefix="supersetctl-backup-out-") as tmp:
+        result = create_backup(
+            env=env.name,
+            metadata=metadata,
+            dest_dir=Path(tmp) if location else Path(target),
+            manifest=env.paths.manifest,
+            assets=assets,
+            superset_url=env.url,
+            now=now,
+        )
+        if location is None:
+            where = str(result.path)
+        else:
+            storage.upload(s3, result.path, location)
+            where = f"{location}{result.path.name}"
+    if location is None:
+        deleted = storage.retain_local(Path(target), env.name, keep_daily, keep_weekly)
+    else:
+        deleted = storage.retain_s3(s3, location, env.name, keep_daily, keep_weekly)
+    return BackupRun(where, result, deleted)

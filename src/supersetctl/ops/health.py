@@ -21,21 +21,55 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
 import httpx
 
-from supersetctl.errors import SupersetAPIError
-from supersetctl.redact import redact, register
+from supersetctl.contract.environment import Environment
+from supersetctl.errors import SupersetAPIError, UsageError
+from supersetctl.redact import redact, register, register_uri
 from supersetctl.superset import Credentials, SupersetClient, probe_health
 
 log = logging.getLogger(__name__)
 
 Status = Literal["ok", "warn", "fail", "skip"]
 State = Literal["up", "degraded", "down"]
+
+# the admin login of a Superset named by URL only (an environment names its own variables)
+USERNAME_ENV = "SUPERSET_ADMIN_USERNAME"
+PASSWORD_ENV = "SUPERSET_ADMIN_PASSWORD"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The Superset to check: its URL, the label of reports, alerts and state files, and the
+    admin login (None when its variables are unset: login and queries are skipped)."""
+
+    url: str
+    label: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+def health_target(env: Environment | None, url: str | None, environ: Mapping[str, str]) -> Target:
+    """The target named by ``env`` (its URL, unless ``url``; its admin variables) or by ``url``
+    alone (``SUPERSET_ADMIN_USERNAME``/``PASSWORD`` of ``environ``, the process's variables)."""
+    base = url or (env.config.superset.url if env else "")
+    register_uri(base)  # a password in the URL is masked in everything printed
+    try:
+        parts = urlsplit(base)
+        host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+    except ValueError:
+        raise UsageError(f"not a valid URL: {base}", hint="pass http(s)://host[:port]") from None
+    names = env.config.superset if env else None
+    variables = env.environ if env else environ
+    password = variables.get(names.admin_password_env if names else PASSWORD_ENV) or None
+    register(password)
+    username = variables.get(names.admin_username_env if names else USERNAME_ENV) or None
+    return Target(base, (env.name if env else None) or host or base, username, password)
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,13 @@ from pathlib import Path
 from psycopg import sql
 
 from supersetctl import pg
-from supersetctl.errors import OperationFailed
+from supersetctl.errors import OperationFailed, UsageError
 from supersetctl.ops import _pg
 from supersetctl.ops.archive import DUMP, open_archive
 
 log = logging.getLogger(__name__)
+
+SCRATCH_ENV = "SUPERSETCTL_SCRATCH_DB_URL"  # a server where verify may create a database
 
 
 class TargetNotEmpty(OperationFailed):
@@ -176,6 +178,22 @@ class VerifyResult:
     @property
     def ok(self) -> bool:
         return self.comparison.matches
+
+
+def scratch_server(
+    environ: Mapping[str, str],
+    *,
+    scratch_url_env: str = SCRATCH_ENV,
+    metadata_url_env: str | None = None,
+) -> _pg.ConnInfo:
+    """Where :func:`verify_backup` may create its scratch database: the URL in the variable
+    ``scratch_url_env``, else the metadata database's server (``metadata_url_env``, when an
+    environment is named)."""
+    if environ.get(scratch_url_env):
+        return _pg.from_env(scratch_url_env, environ)
+    if metadata_url_env is None:
+        raise UsageError(f"no server for the scratch database: set {scratch_url_env} or pass --env")
+    return _pg.from_env(metadata_url_env, environ)
 
 
 def verify_backup(archive: Path, server: Mapping[str, str]) -> VerifyResult:

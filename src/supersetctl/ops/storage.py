@@ -1,7 +1,7 @@
 """Where archives go: a local folder or S3-compatible storage (DigitalOcean Spaces), and
 retention (``--keep-daily N --keep-weekly M``).
 
-S3 settings come from the environment only: ``AWS_ACCESS_KEY_ID`` and
+S3 settings come from the environment's variables only: ``AWS_ACCESS_KEY_ID`` and
 ``AWS_SECRET_ACCESS_KEY`` (Spaces keys work as they are), ``S3_ENDPOINT_URL`` (for Spaces
 ``https://<region>.digitaloceanspaces.com``) and ``S3_REGION`` (default ``us-east-1``).
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,11 +53,11 @@ def is_s3(target: str) -> bool:
     return target.startswith("s3://")
 
 
-def s3_client(env: Mapping[str, str] | None = None) -> Any:
-    """A boto3 S3 client configured from the environment (keys registered as secrets)."""
+def s3_client(source: Mapping[str, str]) -> Any:
+    """A boto3 S3 client configured from an environment's variables (keys registered as
+    secrets)."""
     import boto3  # imported here: only backups to S3 need it
 
-    source = os.environ if env is None else env
     key = source.get("AWS_ACCESS_KEY_ID")
     secret = source.get("AWS_SECRET_ACCESS_KEY")
     if not key or not secret:
@@ -117,6 +116,14 @@ def download(client: Any, url: str, dest_dir: Path) -> Path:
     except ClientError:
         log.info("no %s.sha256 beside the archive", key)
     return dest
+
+
+def local_copy(archive: str, workdir: Path, environ: Mapping[str, str]) -> Path:
+    """``archive`` as a local file: a path as it is, an ``s3://`` URL downloaded into
+    ``workdir`` (with the S3 settings of ``environ``)."""
+    if is_s3(archive):
+        return download(s3_client(environ), archive, workdir)
+    return Path(archive)
 
 
 def select_kept(

@@ -5,14 +5,18 @@ import json
 import secrets
 from pathlib import Path
 
+import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
 from supersetctl import redact
 from supersetctl.errors import ConfigError, OperationFailed
 from supersetctl.ops.alerts import (
+    AlertRun,
     alert_on_change,
+    alert_slack,
     decide,
+    default_state_file,
     format_duration,
     load_state,
     webhook_from_env,
@@ -136,3 +140,40 @@ def test_unreadable_state_file_is_a_fresh_start(tmp_path: Path) -> None:
     assert load_state(path) is None
     path.write_text(json.dumps({"version": 99}))
     assert load_state(path) is None
+
+
+def _slack(status: int, seen: list[dict[str, object]]) -> httpx.Client:
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.read()))
+        return httpx.Response(status, text="ok" if status == 200 else "no")
+
+    return httpx.Client(transport=httpx.MockTransport(handler))
+
+
+def test_alert_slack_reports_what_it_sent(tmp_path: Path) -> None:
+    seen: list[dict[str, object]] = []
+    state_file = tmp_path / "prod.json"
+    run = alert_slack(report("down"), state_file=state_file, label="prod", webhook="https://h",
+                      client=_slack(200, seen), now=T0)  # fmt: skip
+    assert run == AlertRun("down", None, None)
+    again = alert_slack(report("down"), state_file=state_file, label="prod", webhook="https://h",
+                        client=_slack(200, seen), now=T0)  # fmt: skip
+    assert again == AlertRun()  # no change, no message
+    later = T0 + dt.timedelta(minutes=20)
+    back = alert_slack(report("up"), state_file=state_file, label="prod", webhook="https://h",
+                       client=_slack(200, seen), now=later)  # fmt: skip
+    assert back == AlertRun("recovered", 1200, None)
+    assert len(seen) == 2
+
+
+def test_alert_slack_turns_a_refused_webhook_into_data(tmp_path: Path) -> None:
+    state_file = tmp_path / "prod.json"
+    run = alert_slack(report("down"), state_file=state_file, label="prod", webhook="https://h",
+                      client=_slack(403, []), now=T0)  # fmt: skip
+    assert run.sent is None and run.error is not None and "HTTP 403" in run.error
+    assert load_state(state_file) is None  # nothing remembered: the next run sends it
+
+
+def test_default_state_file_is_a_safe_name(tmp_path: Path) -> None:
+    assert default_state_file(tmp_path, "prod") == tmp_path / "health" / "prod.json"
+    assert default_state_file(tmp_path, "host:8088/x").name == "host_8088_x.json"
