@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from supersetctl.cli._app import app
+from supersetctl.cli._options import EnvOpt, environment
 from supersetctl.cli._output import emit_json, err_console, info, is_json, state, write
 from supersetctl.errors import ExitCode
 from supersetctl.local.stack import LOG_FILES, Component, LocalStack, UpResult, settings_from_config
@@ -71,7 +72,7 @@ def _summary(stack: LocalStack, result: UpResult) -> str:
         lines.append(f"  redis      127.0.0.1:{r.port}  pid {r.pid}")
     lines += [
         f"  runtime    {p.rel(stack.venv)} (Superset 6.1.0 from image/requirements.txt)",
-        f"  secrets    {p.rel(result.env_file)} (0600; `set -a; . {p.rel(result.env_file)}`)",
+        f"  secrets    {p.rel(result.env_file)} (0600; every command with --env dev reads it)",
     ]
     if result.skipped:
         lines += ["", "Skipped:"] + [f"  {s}" for s in result.skipped]
@@ -85,9 +86,7 @@ def _summary(stack: LocalStack, result: UpResult) -> str:
 
 @app.command()
 def up(
-    env: Annotated[
-        str, typer.Option("--env", "-e", help="Environment (only dev runs locally).")
-    ] = ("dev"),
+    env: EnvOpt = "dev",
     port: Annotated[
         int | None, typer.Option("--port", help="Superset port (default: from config/dev).")
     ] = None,
@@ -122,12 +121,10 @@ def up(
         supersetctl up --port 8090 --pg-port 54330 --scale 10
         supersetctl --format json up
     """
-    paths = state.paths()
-    stack = LocalStack(paths)
-    previous = stack.recorded()
+    environ = environment(env)
+    previous = LocalStack(environ.paths).recorded()
     settings = settings_from_config(
-        paths,
-        env,
+        environ,
         superset_port=port,
         pg_port=pg_port,
         scale=scale if scale is not None else (previous.scale if previous else None),
@@ -135,9 +132,9 @@ def up(
         with_redis=with_redis,
         redis_port=redis_port,
     )
-    stack = LocalStack(paths, settings)
+    stack = LocalStack(environ.paths, settings)
     with _progress() as progress:
-        result = stack.up(progress=progress)
+        result = stack.up(progress=progress, env=environ)
     if is_json():
         emit_json(result.to_dict())
     else:

@@ -5,7 +5,8 @@ Everything lives under ``<repo>/.local/`` (gitignored)::
     .local/
       stack.json      what the last `up` started (ports, options): `down`/`status` read it
       seed.json       the day the seed data ends (the first `up`'s yesterday), so it stays put
-      dev.env         0600: the local secrets as environment variables (`set -a; . .local/dev.env`)
+      dev.env         0600: the variables the local stack's commands need (its secrets, the
+                      metadata DB URL); every command with --env dev reads it
       venv/           the pinned Superset runtime (image/requirements.txt)
       postgres/       the PostgreSQL cluster: Superset's metadata DB and the Odoo database
       superset/       Superset's state: secret key, admin password (0600), logs, pid
@@ -26,7 +27,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,15 +35,16 @@ from urllib.parse import urlsplit
 
 from supersetctl import redact
 from supersetctl.contract.environment import Environment, load_environment
-from supersetctl.contract.loader import load_env_config
 from supersetctl.contract.models import EnvConfig, db_var_prefix
 from supersetctl.errors import LocalStackError, UsageError
 from supersetctl.fsutil import atomic_write
 from supersetctl.local.postgres import PostgresCluster, port_in_use
 from supersetctl.local.redis import RedisServer
 from supersetctl.local.superset import (
+    METADATA_PASSWORD_FILE,
     SupersetServer,
     SupersetSettings,
+    metadata_url,
     provision_superset,
     read_or_create_secret,
     tail,
@@ -84,8 +86,7 @@ class StackSettings:
 
 
 def settings_from_config(
-    paths: RepoPaths,
-    env: str = "dev",
+    env: Environment,
     *,
     superset_port: int | None = None,
     pg_port: int | None = None,
@@ -95,23 +96,23 @@ def settings_from_config(
     redis_port: int | None = None,
 ) -> StackSettings:
     """The settings for ``env`` (only dev runs locally), with command-line overrides."""
-    if env != "dev":
+    if env.name != "dev":
         raise UsageError(
-            f"the local stack runs the dev environment only (got '{env}')",
+            f"the local stack runs the dev environment only (got '{env.name}')",
             hint="staging and prod run on DigitalOcean; use --env dev",
         )
-    cfg = load_env_config(paths, env)
+    cfg = env.config
     url = urlsplit(cfg.superset.url)
     host = url.hostname or "127.0.0.1"
     if host not in ("127.0.0.1", "localhost"):
         raise UsageError(
-            f"config/{env}/environment.yaml: superset.url {cfg.superset.url} "
+            f"config/{env.name}/environment.yaml: superset.url {cfg.superset.url} "
             "is not on this machine",
             hint="the local stack binds 127.0.0.1",
         )
     db = _primary_db(cfg)
     settings = StackSettings(
-        env=env,
+        env=env.name,
         host="127.0.0.1",
         superset_port=url.port or 8088,
         pg_port=db.port,
@@ -277,7 +278,9 @@ class LocalStack:
     @property
     def settings(self) -> StackSettings:
         if self._settings is None:
-            self._settings = self.recorded() or settings_from_config(self.paths)
+            self._settings = self.recorded() or settings_from_config(
+                load_environment(self.paths, "dev")
+            )
         return self._settings
 
     def recorded(self) -> StackSettings | None:
@@ -329,7 +332,12 @@ class LocalStack:
 
     # the local secrets
     def local_environ(self, cfg: EnvConfig, cluster: PostgresCluster) -> dict[str, str]:
-        """Secrets for the variables config/<env> names, generated once and kept 0600."""
+        """Every variable the local stack's commands need: the secrets config/<env> names
+        (generated once, kept 0600), the metadata database (``backup``, ``restore``) and a
+        server for scratch databases (``backup verify``)."""
+        from supersetctl.ops.backup import METADATA_ENV  # the names ops reads
+        from supersetctl.ops.restore import SCRATCH_ENV
+
         secrets_dir = self.root / "secrets"
         info = cluster.info()
         s = self.settings
@@ -339,6 +347,8 @@ class LocalStack:
                 self.root / "superset" / "admin.password", nbytes=18
             ),
             cfg.access.admin_url_env: info.dsn(s.odoo_database),
+            METADATA_ENV: metadata_url(cluster, self.root / "superset" / METADATA_PASSWORD_FILE),
+            SCRATCH_ENV: info.dsn("postgres"),
         }
         for key, db in cfg.databases.items():
             env[db.password_env] = read_or_create_secret(
@@ -354,7 +364,8 @@ class LocalStack:
         for name, value in env.items():
             if name != cfg.superset.admin_username_env and not name.startswith("SUPERSETCTL_VAR_"):
                 redact.register(value)
-        redact.register_uri(env[cfg.access.admin_url_env])
+        for url in (env[cfg.access.admin_url_env], env[METADATA_ENV], env[SCRATCH_ENV]):
+            redact.register_uri(url)
         return env
 
     def _write_env_file(self, env: dict[str, str]) -> None:
@@ -363,14 +374,13 @@ class LocalStack:
         atomic_write(self.env_file, "".join(lines), mode=0o600)
 
     # up
-    def up(
-        self, *, progress: Progress = _quiet, base_environ: Mapping[str, str] | None = None
-    ) -> UpResult:
-        """Start (or resume) the stack; ``base_environ`` (the process environment by default)
-        is completed with the local secrets for the provisioning steps."""
+    def up(self, *, progress: Progress = _quiet, env: Environment | None = None) -> UpResult:
+        """Start (or resume) the stack; ``env`` (the settings' environment, loaded when not
+        given) is completed with the local variables for the steps after Superset is up."""
         started = time.monotonic()
         s = self.settings
-        cfg = load_env_config(self.paths, s.env)
+        base = env or load_environment(self.paths, s.env)
+        cfg = base.config
         steps: list[tuple[str, float]] = []
         skipped: list[str] = []
 
@@ -414,13 +424,8 @@ class LocalStack:
             )
             # record before the hooks: a failing hook leaves a stack `down` can stop
             atomic_write(self.record_file, json.dumps(asdict(s), indent=2, sort_keys=True) + "\n")
-            env = load_environment(
-                self.paths,
-                s.env,
-                environ={**(os.environ if base_environ is None else base_environ), **environ},
-                url=server.s.url,
-            )
-            ctx = HookContext(self.paths, s, cluster, server, env, progress)
+            local = replace(base.with_environ(environ), url_override=server.s.url)
+            ctx = HookContext(self.paths, s, cluster, server, local, progress)
             for name, hook in (*HOOKS_BEFORE_SUPERSET, *HOOKS):
                 why = timed(name, lambda hook=hook: hook(ctx))  # type: ignore[misc]
                 if why:

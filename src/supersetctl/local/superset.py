@@ -42,6 +42,7 @@ from supersetctl.errors import LocalStackError
 from supersetctl.fsutil import atomic_write
 from supersetctl.local.postgres import PostgresCluster, port_in_use
 from supersetctl.local.process import read_pid, terminate
+from supersetctl.superset.health import HealthProbe, probe_health
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +218,19 @@ def _ensure_venv(venv: Path, requirements: Path, *, log_file: Path, progress: Pr
 # --- the metadata database -----------------------------------------------------------------------
 
 
+METADATA_PASSWORD_FILE = "metadata.password"  # in Superset's state folder
+
+
+def metadata_url(cluster: PostgresCluster, password_file: Path) -> str:
+    """The SQLAlchemy URL of the metadata database (its role's password generated once)."""
+    password = read_or_create_secret(password_file, nbytes=24)
+    info = cluster.info()
+    return (
+        f"postgresql+psycopg2://{METADATA_ROLE}:{password}@{info.host}:{info.port}/"
+        f"{METADATA_DB}?sslmode=disable"
+    )
+
+
 def ensure_metadata_database(cluster: PostgresCluster, password_file: Path) -> str:
     """Create the metadata role and database when absent; returns the SQLAlchemy URL."""
     from psycopg import sql
@@ -235,10 +249,7 @@ def ensure_metadata_database(cluster: PostgresCluster, password_file: Path) -> s
             sql.SQL("{} ROLE {} LOGIN PASSWORD {}").format(verb, role, sql.Literal(password))
         )
     cluster.ensure_database(METADATA_DB, owner=METADATA_ROLE)
-    return (
-        f"postgresql+psycopg2://{METADATA_ROLE}:{password}@{info.host}:{info.port}/"
-        f"{METADATA_DB}?sslmode=disable"
-    )
+    return metadata_url(cluster, password_file)
 
 
 # --- the server ----------------------------------------------------------------------------------
@@ -272,8 +283,11 @@ class SupersetStatus:
 
 
 class SupersetServer:
-    def __init__(self, settings: SupersetSettings) -> None:
+    """One gunicorn serving Superset; ``http`` (tests) sends the ``/health`` requests."""
+
+    def __init__(self, settings: SupersetSettings, *, http: httpx.Client | None = None) -> None:
         self.s = settings
+        self.http = http
         redact.register_uri(settings.metadata_url)
 
     # files
@@ -435,27 +449,21 @@ class SupersetServer:
     def pid(self) -> int | None:
         return read_pid(self.pid_file)
 
-    def health(self, timeout: float = 3.0) -> tuple[int, Any] | None:
-        """``(status, json body)`` of ``/health``, or None when nothing answers."""
-        try:
-            r = httpx.get(f"{self.s.url}/health", timeout=timeout)
-        except httpx.HTTPError:
-            return None
-        try:
-            body: Any = r.json()
-        except ValueError:
-            body = r.text[:200]
-        return r.status_code, body
+    def health(self, timeout: float = 3.0) -> HealthProbe:
+        """``/health`` by the one probe (:mod:`supersetctl.superset.health`)."""
+        if self.http is not None:
+            return probe_health(self.s.url, self.http)
+        return probe_health(self.s.url, timeout=timeout)
 
     def status(self) -> SupersetStatus:
         pid = self.pid()
         if pid is None:
             return SupersetStatus(False, None, self.s.port, "down")
-        h = self.health()
-        if h is None:
-            state = "unreachable"
-        elif h[0] == 200 and isinstance(h[1], dict) and h[1].get("status") == "OK":
+        probe = self.health()
+        if probe.healthy:
             state = "ok"
+        elif probe.verdict == "unreachable":
+            state = "unreachable"
         else:
             state = "error"
         return SupersetStatus(True, pid, self.s.port, state)
@@ -519,7 +527,7 @@ class SupersetServer:
         self, *, timeout: float = 240, proc: subprocess.Popen[Any] | None = None
     ) -> None:
         deadline = time.monotonic() + timeout
-        last: tuple[int, Any] | None = None
+        last: HealthProbe | None = None
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
                 with contextlib.suppress(FileNotFoundError):
@@ -530,11 +538,12 @@ class SupersetServer:
                     hint=f"the full log is {self.log_file}",
                 )
             last = self.health(timeout=2)
-            if last is not None and last[0] == 200 and last[1] == {"status": "OK"}:
+            if last.healthy:
                 return
             time.sleep(0.5)
         raise LocalStackError(
-            f"Superset did not report healthy within {timeout:.0f} s (last answer: {last})",
+            f"Superset did not report healthy within {timeout:.0f} s "
+            f"(last answer: {last.detail if last else 'none'})",
             hint=f"see {self.log_file}",
         )
 
@@ -568,7 +577,7 @@ def provision_superset(
     state.mkdir(parents=True, exist_ok=True)
     ensure_venv(venv, requirements, log_file=state / "install.log", progress=progress)
     progress("preparing the metadata database")
-    url = ensure_metadata_database(cluster, state / "metadata.password")
+    url = ensure_metadata_database(cluster, state / METADATA_PASSWORD_FILE)
     server = SupersetServer(
         SupersetSettings(
             venv=venv,

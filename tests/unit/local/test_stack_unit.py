@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import json
+import secrets
 
 import pytest
 
+from supersetctl.contract.environment import Environment, load_environment
 from supersetctl.errors import UsageError
+from supersetctl.local.postgres import PostgresInfo
+from supersetctl.ops import _pg
 from supersetctl.local.stack import LocalStack, StackSettings, _shell_quote, settings_from_config
 from supersetctl.paths import RepoPaths
 
 
+def dev(paths: RepoPaths) -> Environment:
+    return load_environment(paths, "dev", environ={})
+
+
 def test_settings_come_from_config_dev(repo_copy: RepoPaths) -> None:
-    s = settings_from_config(repo_copy)
+    s = settings_from_config(dev(repo_copy))
     assert (s.superset_port, s.pg_port, s.odoo_database) == (8088, 54329, "odoo_dev")
     assert s.seed is True and s.with_redis is False
 
 
 def test_flags_override_config(repo_copy: RepoPaths) -> None:
     s = settings_from_config(
-        repo_copy, superset_port=9000, pg_port=9001, scale=5, with_redis=True, redis_port=9002
+        dev(repo_copy), superset_port=9000, pg_port=9001, scale=5, with_redis=True, redis_port=9002
     )
     assert (s.superset_port, s.pg_port, s.scale, s.with_redis, s.redis_port) == (
         9000,
@@ -33,7 +41,7 @@ def test_flags_override_config(repo_copy: RepoPaths) -> None:
 @pytest.mark.parametrize("env", ["staging", "prod"])
 def test_only_dev_runs_locally(repo_copy: RepoPaths, env: str) -> None:
     with pytest.raises(UsageError, match="dev environment only"):
-        settings_from_config(repo_copy, env)
+        settings_from_config(load_environment(repo_copy, env, environ={}))
 
 
 def test_status_of_a_stack_never_built(repo_copy: RepoPaths) -> None:
@@ -92,23 +100,39 @@ def test_seed_end_date_is_yesterday_at_first_up_then_fixed(repo_copy: RepoPaths)
     assert seed_end_date(repo_copy, today=dt.date(2027, 3, 1)) == old
 
 
-def test_local_environ_points_provisioning_at_the_real_port(repo_copy: RepoPaths) -> None:
-    import secrets as pysecrets
+class Cluster:
+    """A running cluster, as far as the local variables need one."""
 
-    from supersetctl.contract import load_env_config
-    from supersetctl.contract.environment import load_environment
-    from supersetctl.local.postgres import PostgresInfo
-    from supersetctl.local.stack import LocalStack, settings_from_config
+    password = secrets.token_hex(8)
+
+    def info(self) -> PostgresInfo:
+        return PostgresInfo("127.0.0.1", 61234, "postgres", self.password)
+
+
+def test_local_environ_points_provisioning_at_the_real_port(repo_copy: RepoPaths) -> None:
     from supersetctl.provision import variables_for
 
-    class Cluster:
-        def info(self) -> PostgresInfo:
-            return PostgresInfo("127.0.0.1", 61234, "postgres", pysecrets.token_hex(8))
-
-    cfg = load_env_config(repo_copy, "dev")
-    stack = LocalStack(repo_copy, settings_from_config(repo_copy, pg_port=61234))
+    cfg = dev(repo_copy).config
+    stack = LocalStack(repo_copy, settings_from_config(dev(repo_copy), pg_port=61234))
     environ = stack.local_environ(cfg, Cluster())  # type: ignore[arg-type]
     assert environ["SUPERSETCTL_VAR_ODOO_DB_PORT"] == "61234"
     assert cfg.databases["odoo"].port != 61234
     env = load_environment(repo_copy, "dev", environ=environ)
     assert variables_for(env).lookup("ODOO_DB_PORT") == "61234"
+
+
+def test_dev_env_holds_what_the_ops_commands_read(repo_copy: RepoPaths) -> None:
+    stack = LocalStack(repo_copy, settings_from_config(dev(repo_copy), pg_port=61234))
+    cfg = dev(repo_copy).config
+    stack._write_env_file(stack.local_environ(cfg, Cluster()))  # type: ignore[arg-type]
+    env = load_environment(repo_copy, "dev", environ={})  # nothing exported
+    assert env.env_file == repo_copy.local / "dev.env"
+    metadata = _pg.from_env("SUPERSET_METADATA_DB_URL", env.environ)
+    assert (metadata["port"], metadata["dbname"], metadata["user"]) == (
+        "61234",
+        "superset",
+        "superset_meta",
+    )
+    scratch = _pg.from_env("SUPERSETCTL_SCRATCH_DB_URL", env.environ)
+    assert (scratch["dbname"], scratch["password"]) == ("postgres", Cluster.password)
+    assert env.require(cfg.superset.admin_password_env, why="login")
