@@ -8,9 +8,10 @@ import typer
 
 from supersetctl.cli._app import app
 from supersetctl.cli._output import emit_json, is_json, state, write
+from supersetctl.contract.environment import check_name
 from supersetctl.contract.schemas import check_schemas, write_schemas
 from supersetctl.contract.validate import RULES, validate_repo
-from supersetctl.errors import ExitCode, UsageError
+from supersetctl.errors import ExitCode
 from supersetctl.findings import has_errors, to_json, to_sarif, to_text
 from supersetctl.paths import ENVIRONMENTS
 from supersetctl.provision.lint import RULES as LAYOUT_RULES
@@ -47,10 +48,7 @@ def validate(
         supersetctl validate -e all --sarif > validate.sarif
     """
     wanted = env or ["dev"]
-    envs = list(ENVIRONMENTS) if "all" in wanted else list(dict.fromkeys(wanted))
-    for e in envs:
-        if e not in ENVIRONMENTS:
-            raise UsageError(f"unknown environment '{e}'", hint=f"use {', '.join(ENVIRONMENTS)}")
+    envs = list(ENVIRONMENTS) if "all" in wanted else [check_name(e) for e in dict.fromkeys(wanted)]
     paths = state.paths()
     findings = validate_repo(paths, envs, more=[layout_findings])
     if sarif:

@@ -12,7 +12,7 @@ from supersetctl.cli._app import app
 from supersetctl.cli._output import emit_json, info, is_json, state, write
 from supersetctl.errors import ExitCode
 from supersetctl.image import bump as bump_mod
-from supersetctl.image.bump import BumpRequest
+from supersetctl.image.bump import BumpPlan, BumpRequest
 from supersetctl.image.registry import resolve
 
 image_app = typer.Typer(
@@ -107,20 +107,24 @@ def bump(
     if is_json():
         emit_json({**plan.as_dict(), "dry_run": dry_run})
     else:
-        for warning in plan.warnings:
-            info(f"warning: {warning}")
-        if dry_run:
-            write(plan.diff)
-        if not plan.changed:
-            info(f"already pinned: {plan.image}:{plan.new_tag}@{plan.new_digest}")
-        else:
-            verb = "would pin" if dry_run else "pinned"
-            info(
-                f"{verb} {plan.image}:{plan.new_tag}@{plan.new_digest} "
-                f"(was {plan.old_tag or 'unreleased'}) in manifest.json and "
-                f"{len(plan.blocks)} image block(s)"
-            )
+        _render_bump(plan, dry_run=dry_run)
     if dry_run and plan.new_findings:
         for f in plan.new_findings:
             info(f.format())
         raise typer.Exit(ExitCode.FINDINGS)
+
+
+def _render_bump(plan: BumpPlan, *, dry_run: bool) -> None:
+    for warning in plan.warnings:
+        info(f"warning: {warning}")
+    if dry_run:
+        write(plan.diff)
+    if not plan.changed:
+        info(f"already pinned: {plan.image}:{plan.new_tag}@{plan.new_digest}")
+        return
+    verb = "would pin" if dry_run else "pinned"
+    info(
+        f"{verb} {plan.image}:{plan.new_tag}@{plan.new_digest} "
+        f"(was {plan.old_tag or 'unreleased'}) in manifest.json and "
+        f"{len(plan.blocks)} image block(s)"
+    )

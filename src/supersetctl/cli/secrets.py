@@ -9,10 +9,10 @@ import typer
 
 from supersetctl.cli._app import app
 from supersetctl.cli._output import is_json, state, write
-from supersetctl.errors import ExitCode, SecretsError, UsageError
+from supersetctl.errors import ExitCode, UsageError
 from supersetctl.findings import Finding, Severity, to_json, to_sarif
 from supersetctl.secrets import RULES
-from supersetctl.secrets.gitscan import ScanResult, git_root, run_scan
+from supersetctl.secrets.gitscan import ScanResult, run_scan, scan_root
 
 
 def format_line(f: Finding) -> str:
@@ -81,26 +81,11 @@ def scan(
         supersetctl scan --history main..HEAD # the commits of a branch
         supersetctl scan config/ infra/superset/do-app-spec.yaml
     """
-    if staged and history:
-        raise UsageError("--staged and --history exclude each other")
-    rev_range: str | None = None
-    args = list(paths or [])
-    if history:
-        if len(args) > 1:
-            raise UsageError("--history takes at most one revision range")
-        rev_range = str(args[0]) if args else None
-        args = []
-    elif staged and args:
-        raise UsageError("--staged scans the index: give no paths")
+    args, rev_range = _scan_args(list(paths or []), staged=staged, history=history)
     if state.repo is not None and not state.repo.is_dir():
         raise UsageError(f"--repo {state.repo}: no such folder", hint="pass the repo's root")
-    base = state.repo or Path.cwd()
-    try:
-        root = git_root(base)
-    except SecretsError:
-        if staged or history or not args:
-            raise
-        root = base.resolve()  # files and folders outside git scan too
+    # files and folders named outside git scan too
+    root = scan_root(state.repo or Path.cwd(), outside_git=bool(args))
     result = run_scan(
         root,
         paths=args,
@@ -109,6 +94,25 @@ def scan(
         rev_range=rev_range,
         allowlist_file=allowlist,
     )
+    _render_scan(result, sarif=sarif)
+    failed = bool(result.findings) or (strict and bool(result.warnings))
+    raise typer.Exit(ExitCode.FINDINGS if failed else ExitCode.OK)
+
+
+def _scan_args(args: list[Path], *, staged: bool, history: bool) -> tuple[list[Path], str | None]:
+    """The paths to scan and the revision range, from the arguments and the mode."""
+    if staged and history:
+        raise UsageError("--staged and --history exclude each other")
+    if history:
+        if len(args) > 1:
+            raise UsageError("--history takes at most one revision range")
+        return [], str(args[0]) if args else None
+    if staged and args:
+        raise UsageError("--staged scans the index: give no paths")
+    return args, None
+
+
+def _render_scan(result: ScanResult, *, sarif: bool) -> None:
     shown = [*result.findings, *result.warnings]
     if sarif:
         write(to_sarif(shown, tool="supersetctl scan", rules=RULES))
@@ -126,5 +130,3 @@ def scan(
     else:
         write("".join(format_line(f) for f in shown))
         typer.echo(_summary(result), err=True)
-    failed = bool(result.findings) or (strict and bool(result.warnings))
-    raise typer.Exit(ExitCode.FINDINGS if failed else ExitCode.OK)

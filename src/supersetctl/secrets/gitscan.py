@@ -108,6 +108,17 @@ def git_root(start: Path) -> Path:
     return Path(out.decode().strip())
 
 
+def scan_root(base: Path, *, outside_git: bool = False) -> Path:
+    """Where a scan of ``base`` runs: the top of the git work tree holding it; with
+    ``outside_git`` (a scan of named files and folders), ``base`` itself when it is in none."""
+    try:
+        return git_root(base)
+    except SecretsError:
+        if not outside_git:
+            raise
+        return base.resolve()
+
+
 def _text(data: bytes) -> str | None:
     if b"\0" in data[:8192]:
         return None  # binary
