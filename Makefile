@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install up down status logs reset test test-unit lint fmt schemas docs lock bench clean
+.PHONY: help python-check install up down status logs reset test test-unit lint fmt schemas docs lock bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,8 +23,14 @@ $(STAMP): pyproject.toml requirements/dev.lock
 	$(BIN)/supersetctl --version
 	@touch $@
 
-up: install ## run the whole stack locally (PostgreSQL, Superset, seed data, dashboards)
+up: python-check install ## run the whole stack locally (PostgreSQL, Superset, seed data, dashboards)
 	$(BIN)/supersetctl up
+
+# first, before anything is built (also under -j): the pinned runtime needs Python 3.11 or 3.12
+.NOTPARALLEL: up
+python-check: ## check that this Python can run the pinned Superset runtime
+	@$(PYTHON) scripts/check_python.py
+	@if [ -x $(BIN)/python ]; then $(BIN)/python scripts/check_python.py; fi
 
 down: install ## stop the local stack
 	$(BIN)/supersetctl down

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -39,6 +40,7 @@ from supersetctl.contract.models import EnvConfig, db_var_prefix
 from supersetctl.errors import LocalStackError, UsageError
 from supersetctl.fsutil import atomic_write
 from supersetctl.local.postgres import PostgresCluster, port_in_use
+from supersetctl.local.python_support import problem
 from supersetctl.local.redis import RedisServer
 from supersetctl.local.superset import (
     METADATA_PASSWORD_FILE,
@@ -378,6 +380,9 @@ class LocalStack:
         """Start (or resume) the stack; ``env`` (the settings' environment, loaded when not
         given) is completed with the local variables for the steps after Superset is up."""
         started = time.monotonic()
+        unsupported = problem(executable=sys.executable)  # before anything is built
+        if unsupported:
+            raise LocalStackError(unsupported, hint="run supersetctl with a supported Python")
         s = self.settings
         base = env or load_environment(self.paths, s.env)
         cfg = base.config

@@ -10,8 +10,8 @@ import pytest
 from supersetctl.contract.environment import Environment, load_environment
 from supersetctl.errors import UsageError
 from supersetctl.local.postgres import PostgresInfo
-from supersetctl.ops import _pg
 from supersetctl.local.stack import LocalStack, StackSettings, _shell_quote, settings_from_config
+from supersetctl.ops import _pg
 from supersetctl.paths import RepoPaths
 
 
