@@ -18,8 +18,8 @@ from supersetctl.contract.environment import Environment
 from supersetctl.errors import ExitCode, OperationFailed, UsageError
 from supersetctl.ops import _pg, storage
 from supersetctl.ops.alerts import (
-    AlertRun,
-    alert_slack,
+    AlertOutcome,
+    alert_on_change,
     default_state_file,
     format_duration,
     webhook_from_env,
@@ -127,10 +127,10 @@ def health(
     )
     report = check_health(target.url, username=target.username, password=target.password,
                           options=options)  # fmt: skip
-    alerted = AlertRun()
+    alerted = AlertOutcome(None)
     if webhook:
         where = state_file or default_state_file(state.paths().local, target.label)
-        alerted = alert_slack(report, state_file=where, label=target.label, webhook=webhook)
+        alerted = alert_on_change(report, state_file=where, label=target.label, webhook=webhook)
         _render_alert(alerted)
     if is_json():
         emit_json({**report.to_dict(), "alert_sent": alerted.sent, "alert_error": alerted.error})
@@ -140,14 +140,14 @@ def health(
     raise typer.Exit(ExitCode.OK if ok else ExitCode.FINDINGS)
 
 
-def _render_alert(alerted: AlertRun) -> None:
+def _render_alert(alerted: AlertOutcome) -> None:
     if alerted.error is not None:  # the state file is unchanged: the next run retries
         info(f"error: {alerted.error}")
-    elif alerted.sent:
+    elif alerted.alert is not None:
         extra = ""
-        if alerted.down_for_seconds is not None:
-            extra = f" after {format_duration(alerted.down_for_seconds)}"
-        info(f"sent a Slack alert: {alerted.sent}{extra}")
+        if alerted.alert.down_for_seconds is not None:
+            extra = f" after {format_duration(alerted.alert.down_for_seconds)}"
+        info(f"sent a Slack alert: {alerted.alert.kind}{extra}")
 
 
 # ------------------------------------------------------------------------------ backup

@@ -2,7 +2,8 @@
 
 - :func:`check_health` (``health``): ``/health``, API login, a query per database, TLS days
   left, response times, retries with backoff; :func:`health_target` says what to check.
-- :func:`alert_slack` (``health --alert slack``): a Slack message only when the state changes.
+- :func:`alert_on_change` (``health --alert slack``): a Slack message only when the state
+  changes.
 - :func:`back_up` (``backup``: :func:`create_backup`, then upload and retention),
   :func:`restore_backup` (``restore``), :func:`verify_backup` (``backup verify``).
 
@@ -13,9 +14,8 @@ Every variable (database URLs, S3 keys, the webhook) is read from the mapping it
 from __future__ import annotations
 
 from supersetctl.ops.alerts import (
-    AlertRun,
+    AlertOutcome,
     alert_on_change,
-    alert_slack,
     decide,
     load_state,
     webhook_from_env,
@@ -39,7 +39,7 @@ from supersetctl.ops.restore import (
 )
 
 __all__ = [
-    "AlertRun",
+    "AlertOutcome",
     "ArchiveCorrupt",
     "BackupResult",
     "BackupRun",
@@ -51,7 +51,6 @@ __all__ = [
     "TargetNotEmpty",
     "VerifyResult",
     "alert_on_change",
-    "alert_slack",
     "back_up",
     "check_health",
     "create_backup",

@@ -220,8 +220,16 @@ def send_slack(
 
 @dataclass(frozen=True)
 class AlertOutcome:
-    state: AlertState
-    alert: Alert | None
+    """What one run did: the state now remembered, the alert sent (if any), or why the webhook
+    refused it (then nothing new is remembered, so the next run sends it again)."""
+
+    state: AlertState | None
+    alert: Alert | None = None
+    error: str | None = None
+
+    @property
+    def sent(self) -> AlertKind | None:
+        return self.alert.kind if self.alert is not None and self.error is None else None
 
 
 def alert_on_change(
@@ -235,47 +243,20 @@ def alert_on_change(
 ) -> AlertOutcome:
     """Send a Slack alert if the state changed since the state file's; then save the state.
 
-    When the webhook fails the state file is left as it was, so the next run tries again.
+    A webhook that refuses the alert is reported in the outcome (never raised), and the state
+    file is left as it was, so the next run tries again.
     """
     moment = now or dt.datetime.now(dt.UTC)
     previous = load_state(state_file)
     new_state, alert = decide(previous, report, label, moment)
     if alert is not None:
-        send_slack(webhook, alert.payload, client=client)
+        try:
+            send_slack(webhook, alert.payload, client=client)
+        except OperationFailed as exc:
+            return AlertOutcome(previous, alert, str(exc))
         log.info("sent %s alert for %s", alert.kind, label)
     save_state(state_file, new_state)
     return AlertOutcome(new_state, alert)
-
-
-@dataclass(frozen=True)
-class AlertRun:
-    """What ``--alert`` did: the alert sent (if any), or why it could not be sent."""
-
-    sent: AlertKind | None = None
-    down_for_seconds: int | None = None
-    error: str | None = None
-
-
-def alert_slack(
-    report: HealthReport,
-    *,
-    state_file: Path,
-    label: str,
-    webhook: str,
-    client: httpx.Client | None = None,
-    now: dt.datetime | None = None,
-) -> AlertRun:
-    """:func:`alert_on_change`, with a refused webhook as data: the state file is then left as
-    it was, so the next run sends the alert again."""
-    try:
-        outcome = alert_on_change(
-            report, state_file=state_file, label=label, webhook=webhook, client=client, now=now
-        )
-    except OperationFailed as exc:
-        return AlertRun(error=str(exc))
-    if outcome.alert is None:
-        return AlertRun()
-    return AlertRun(outcome.alert.kind, outcome.alert.down_for_seconds)
 
 
 def default_state_file(local: Path, label: str) -> Path:

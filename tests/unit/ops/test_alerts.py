@@ -10,11 +10,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from supersetctl import redact
-from supersetctl.errors import ConfigError, OperationFailed
+from supersetctl.errors import ConfigError
 from supersetctl.ops.alerts import (
-    AlertRun,
     alert_on_change,
-    alert_slack,
     decide,
     default_state_file,
     format_duration,
@@ -122,16 +120,18 @@ def test_failed_webhook_keeps_the_old_state_so_the_next_run_retries(
     httpserver.expect_request("/hook").respond_with_data("no_service", status=404)
     state_file = tmp_path / "prod.json"
     alert_on_change(report("up"), state_file=state_file, label="prod", webhook="x", now=T0)
-    with pytest.raises(OperationFailed, match="HTTP 404"):
-        alert_on_change(
-            report("down"),
-            state_file=state_file,
-            label="prod",
-            webhook=httpserver.url_for("/hook"),
-            now=T0 + dt.timedelta(minutes=5),
-        )
+    outcome = alert_on_change(
+        report("down"),
+        state_file=state_file,
+        label="prod",
+        webhook=httpserver.url_for("/hook"),
+        now=T0 + dt.timedelta(minutes=5),
+    )
+    assert outcome.error is not None and "HTTP 404" in outcome.error  # reported, not raised
+    assert outcome.sent is None
     saved = load_state(state_file)
     assert saved is not None and saved.state == "up"
+    assert outcome.state == saved
 
 
 def test_unreadable_state_file_is_a_fresh_start(tmp_path: Path) -> None:
@@ -150,28 +150,29 @@ def _slack(status: int, seen: list[dict[str, object]]) -> httpx.Client:
     return httpx.Client(transport=httpx.MockTransport(handler))
 
 
-def test_alert_slack_reports_what_it_sent(tmp_path: Path) -> None:
+def test_the_outcome_says_what_was_sent(tmp_path: Path) -> None:
     seen: list[dict[str, object]] = []
     state_file = tmp_path / "prod.json"
-    run = alert_slack(report("down"), state_file=state_file, label="prod", webhook="https://h",
-                      client=_slack(200, seen), now=T0)  # fmt: skip
-    assert run == AlertRun("down", None, None)
-    again = alert_slack(report("down"), state_file=state_file, label="prod", webhook="https://h",
-                        client=_slack(200, seen), now=T0)  # fmt: skip
-    assert again == AlertRun()  # no change, no message
-    later = T0 + dt.timedelta(minutes=20)
-    back = alert_slack(report("up"), state_file=state_file, label="prod", webhook="https://h",
-                       client=_slack(200, seen), now=later)  # fmt: skip
-    assert back == AlertRun("recovered", 1200, None)
-    assert len(seen) == 2
 
+    def run(state: str, minutes: int, status: int = 200) -> tuple[str | None, int | None]:
+        moment = T0 + dt.timedelta(minutes=minutes)
+        http = _slack(status, seen)
+        outcome = alert_on_change(
+            report(state),
+            state_file=state_file,
+            label="p",
+            webhook="https://h",
+            client=http,
+            now=moment,
+        )
+        return outcome.sent, outcome.alert.down_for_seconds if outcome.alert else None
 
-def test_alert_slack_turns_a_refused_webhook_into_data(tmp_path: Path) -> None:
-    state_file = tmp_path / "prod.json"
-    run = alert_slack(report("down"), state_file=state_file, label="prod", webhook="https://h",
-                      client=_slack(403, []), now=T0)  # fmt: skip
-    assert run.sent is None and run.error is not None and "HTTP 403" in run.error
-    assert load_state(state_file) is None  # nothing remembered: the next run sends it
+    assert run("down", 0, status=403) == (None, None)  # refused: nothing remembered
+    assert load_state(state_file) is None
+    assert run("down", 0) == ("down", None)
+    assert run("down", 5) == (None, None)  # no change, no message
+    assert run("up", 20) == ("recovered", 1200)
+    assert len(seen) == 3
 
 
 def test_default_state_file_is_a_safe_name(tmp_path: Path) -> None:
