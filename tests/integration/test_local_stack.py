@@ -144,6 +144,47 @@ def test_status_text_and_json(
     assert comps["superset"]["health"] == "ok" and comps["superset"]["pid"]
 
 
+# what `up` writes to .local/dev.env, and nothing else: none of these may come from the shell
+_LOCAL_VARIABLES = (
+    "SUPERSET_ADMIN_USERNAME",
+    "SUPERSET_ADMIN_PASSWORD",
+    "SUPERSET_METADATA_DB_URL",
+    "SUPERSETCTL_SCRATCH_DB_URL",
+    "ODOO_RO_PASSWORD",
+    "ODOO_ADMIN_DATABASE_URL",
+)
+
+
+def test_ops_commands_need_nothing_exported_after_up(
+    stack: Stack,
+    first_up: dict[str, object],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in _LOCAL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    env_file = (stack.local / "dev.env").read_text()
+    assert "SUPERSET_METADATA_DB_URL=" in env_file and "SUPERSETCTL_SCRATCH_DB_URL=" in env_file
+    # (--url: the stack runs on a free port, not on config/dev's 8088)
+    args = ("--env", "dev", "--url", stack.url)
+    code, out, err = stack.cli("--format", "json", "health", *args, "--backoff", "0", capsys=capsys)
+    assert code == 0, out + err
+    checks = {c["name"]: c["status"] for c in json.loads(out)["checks"]}
+    assert checks["health"] == "ok" and checks["login"] == "ok"  # the admin login of dev.env
+    code, out, err = stack.cli("--format", "json", "backup", *args, capsys=capsys)
+    assert code == 0, err
+    made = json.loads(out)
+    assert made["archive"].startswith(str(stack.local / "backups" / "dev" / "superset-dev-"))
+    assert "assets.zip" in made["parts"] and "metadata.dump" in made["parts"]
+    code, out, err = stack.cli(
+        "--format", "json", "backup", "verify", "--env", "dev", made["archive"], capsys=capsys
+    )
+    assert code == 0, out + err
+    assert json.loads(out)["ok"] is True
+    _, pw = stack.admin()
+    assert pw not in out + err
+
+
 def test_logs_mask_secrets(
     stack: Stack, first_up: dict[str, object], capsys: pytest.CaptureFixture[str]
 ) -> None:
