@@ -5,7 +5,6 @@ Connection strings, the client binaries and connecting are :mod:`supersetctl.pg`
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 

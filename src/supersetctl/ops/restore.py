@@ -185,7 +185,7 @@ def scratch_server(
     *,
     scratch_url_env: str = SCRATCH_ENV,
     metadata_url_env: str | None = None,
-) -> _pg.ConnInfo:
+) -> pg.ConnInfo:
     """Where :func:`verify_backup` may create its scratch database: the URL in the variable
     ``scratch_url_env``, else the metadata database's server (``metadata_url_env``, when an
     environment is named)."""
