@@ -51,12 +51,8 @@ from bench._common import machine, summary, write_section  # noqa: E402
 from supersetctl.db.seed import seed_database  # noqa: E402
 from supersetctl.local.postgres import PostgresCluster, free_port  # noqa: E402
 from supersetctl.local.redis import RedisServer  # noqa: E402
-from supersetctl.local.superset import (  # noqa: E402
-    SupersetServer,
-    ensure_venv,
-    provision_superset,
-    requirements_digest,
-)
+from supersetctl.local.runtime import ensure_venv, requirements_digest  # noqa: E402
+from supersetctl.local.superset import SupersetServer, provision_superset  # noqa: E402
 from supersetctl.pg import find_binaries  # noqa: E402
 
 REQUIREMENTS = ROOT / "image" / "requirements.txt"

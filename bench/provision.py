@@ -56,7 +56,7 @@ TABLES = max(d for d, _c, _b in SIZES.values())
 
 
 def runtime_venv() -> Path:
-    from supersetctl.local.superset import requirements_digest
+    from supersetctl.local.runtime import requirements_digest
 
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     digest = requirements_digest(ROOT / "image" / "requirements.txt")[:12]

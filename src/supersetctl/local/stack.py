@@ -21,7 +21,6 @@ come from other packages; see :data:`HOOKS`.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import logging
 import os
@@ -39,9 +38,11 @@ from supersetctl.contract.environment import Environment, load_environment
 from supersetctl.contract.models import EnvConfig, db_var_prefix
 from supersetctl.errors import LocalStackError, UsageError
 from supersetctl.fsutil import atomic_write
+from supersetctl.local.hooks import HOOKS, HOOKS_BEFORE_SUPERSET, HookContext
 from supersetctl.local.postgres import PostgresCluster, port_in_use
 from supersetctl.local.python_support import problem
 from supersetctl.local.redis import RedisServer
+from supersetctl.local.runtime import tail
 from supersetctl.local.superset import (
     METADATA_PASSWORD_FILE,
     SupersetServer,
@@ -49,7 +50,6 @@ from supersetctl.local.superset import (
     metadata_url,
     provision_superset,
     read_or_create_secret,
-    tail,
 )
 from supersetctl.paths import RepoPaths
 
@@ -169,88 +169,6 @@ class UpResult:
         data["steps"] = [{"step": s, "seconds": round(t, 2)} for s, t in self.steps]
         data["seconds"] = round(self.seconds, 2)
         return data
-
-
-# --- hooks: later steps owned by other packages ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HookContext:
-    paths: RepoPaths
-    settings: StackSettings
-    cluster: PostgresCluster
-    server: SupersetServer
-    env: Environment  # config/dev with the local secrets, as the variables it names
-    progress: Progress
-
-
-def _hook_seed(ctx: HookContext) -> str | None:
-    from supersetctl.db import seed  # imported here: psycopg only when up runs
-
-    if not ctx.settings.seed:
-        return "seed data off (flags.seed_data)"
-    ctx.progress(
-        f"filling {ctx.settings.odoo_database} with seed data (scale {ctx.settings.scale})"
-    )
-    conninfo = ctx.cluster.info().conninfo(ctx.settings.odoo_database)
-    summary = seed.seed_database(
-        conninfo,
-        scale=ctx.settings.scale,
-        end_date=seed_end_date(ctx.paths, seeded=seed.seeded_end_date(conninfo)),
-    )
-    return None if summary.created else "seed data already there"
-
-
-def seed_end_date(
-    paths: RepoPaths, today: dt.date | None = None, *, seeded: dt.date | None = None
-) -> dt.date:
-    """The last day of the seed data: yesterday at the first ``up``, then fixed.
-
-    Recent data makes AR aging and "last 90 days" filters meaningful; fixing the day after the
-    first run keeps every later ``up`` (and the data) the same. ``seeded`` is the day of seed
-    data already in the database (a stack made before this record existed): it wins.
-    """
-    record = paths.local / "seed.json"
-    if seeded is None:
-        try:
-            return dt.date.fromisoformat(json.loads(record.read_text())["end_date"])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-    end = seeded or (today or dt.date.today()) - dt.timedelta(days=1)
-    atomic_write(record, json.dumps({"end_date": end.isoformat()}) + "\n")
-    return end
-
-
-def _hook_access(ctx: HookContext) -> str | None:
-    """Apply the analytics views and read-only roles (supersetctl.db.access)."""
-    from supersetctl.db.access import apply_env
-
-    ctx.progress("applying the analytics views and read-only roles")
-    result = apply_env(ctx.env)
-    log.info("access model: %s", result)
-    return None
-
-
-def _hook_provision(ctx: HookContext) -> str | None:
-    """Apply infra/superset/provisioning/ to the running Superset (supersetctl.provision)."""
-    from supersetctl import provision
-
-    if not any(p.is_file() for p in ctx.paths.provisioning.rglob("*.yaml")):
-        return "nothing to provision under infra/superset/provisioning/"
-    ctx.progress("provisioning databases, datasets and dashboards")
-    with provision.client_for(ctx.env) as client:
-        provision.apply_env(ctx.env, client)
-    return None
-
-
-# Steps run in order after the database is up (seed) and after Superset is healthy (the rest).
-HOOKS_BEFORE_SUPERSET: tuple[tuple[str, Callable[[HookContext], str | None]], ...] = (
-    ("seed", _hook_seed),
-)
-HOOKS: tuple[tuple[str, Callable[[HookContext], str | None]], ...] = (
-    ("access", _hook_access),
-    ("provision", _hook_provision),
-)
 
 
 # --- the stack ----------------------------------------------------------------------------------

@@ -26,11 +26,9 @@ import json
 import logging
 import os
 import secrets
-import shutil
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,11 +40,11 @@ from supersetctl.errors import LocalStackError
 from supersetctl.fsutil import atomic_write
 from supersetctl.local.postgres import PostgresCluster, port_in_use
 from supersetctl.local.process import read_pid, terminate
+from supersetctl.local.runtime import ensure_venv, run_logged, tail
 from supersetctl.superset.health import HealthProbe, probe_health
 
 log = logging.getLogger(__name__)
 
-SUPERSET_VERSION = "6.1.0"
 METADATA_DB = "superset"
 METADATA_ROLE = "superset_meta"
 Progress = Callable[[str], None]
@@ -70,149 +68,6 @@ def read_or_create_secret(path: Path, *, nbytes: int = 32) -> str:
         atomic_write(path, value + "\n", mode=0o600)
     redact.register(value)
     return value
-
-
-# --- the venv ------------------------------------------------------------------------------------
-
-
-def requirements_digest(requirements: Path) -> str:
-    data = requirements.read_bytes() + f"|{sys.version_info[:2]}".encode()
-    return hashlib.sha256(data).hexdigest()
-
-
-def _find_uv() -> str | None:
-    beside = Path(sys.executable).parent / "uv"
-    if beside.is_file():
-        return str(beside)
-    return shutil.which("uv")
-
-
-def _run_logged(
-    argv: Sequence[str],
-    *,
-    log_file: Path,
-    env: Mapping[str, str] | None = None,
-    stdin: str | None = None,
-    timeout: float = 900,
-    what: str,
-) -> None:
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    with log_file.open("a", encoding="utf-8") as fh:
-        fh.write(f"\n==> {what}\n")
-        fh.flush()
-        try:
-            result = subprocess.run(
-                list(argv),
-                input=stdin,
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                text=True,
-                env=dict(env) if env is not None else None,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise LocalStackError(
-                f"{what} did not finish in {timeout:.0f} s", hint=f"see {log_file}"
-            ) from exc
-    log.info("%s took %.1f s", what, time.monotonic() - started)
-    if result.returncode != 0:
-        raise LocalStackError(
-            f"{what} failed (exit {result.returncode}):\n{tail(log_file, 15)}",
-            hint=f"the full output is in {log_file}",
-        )
-
-
-def tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return ""
-    return redact.redact("\n".join(text.splitlines()[-lines:]))
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock on ``path`` (another process installing the same venv waits)."""
-    import fcntl
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def ensure_venv(
-    venv: Path, requirements: Path, *, log_file: Path, progress: Progress = _quiet
-) -> bool:
-    """Install the pinned runtime into ``venv`` unless it already matches; returns whether it did.
-
-    A venv without the stamp (an interrupted install) is removed and rebuilt. Concurrent callers
-    for the same ``venv`` wait for each other.
-    """
-    with _locked(venv.parent / f".{venv.name}.lock"):
-        return _ensure_venv(venv, requirements, log_file=log_file, progress=progress)
-
-
-def _ensure_venv(venv: Path, requirements: Path, *, log_file: Path, progress: Progress) -> bool:
-    if not requirements.is_file():
-        raise LocalStackError(f"{requirements} is missing", hint="run from a supersetctl repo")
-    stamp = venv / ".supersetctl-requirements.sha256"
-    digest = requirements_digest(requirements)
-    superset_bin = venv / "bin" / "superset"
-    if stamp.is_file() and stamp.read_text().strip() == digest and superset_bin.is_file():
-        return False
-    if venv.exists():
-        progress(f"removing the incomplete or outdated runtime in {venv}")
-        shutil.rmtree(venv)
-    uv = _find_uv()
-    progress(f"installing Superset {SUPERSET_VERSION} and its pinned dependencies (about 1 min)")
-    if uv:
-        _run_logged(
-            [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
-            log_file=log_file,
-            what="create the runtime venv",
-        )
-        _run_logged(
-            [
-                uv,
-                "pip",
-                "install",
-                "--python",
-                str(venv / "bin" / "python"),
-                "--require-hashes",
-                "-r",
-                str(requirements),
-            ],
-            log_file=log_file,
-            what="install the pinned runtime (uv pip install --require-hashes)",
-        )
-    else:
-        _run_logged(
-            [sys.executable, "-m", "venv", str(venv)],
-            log_file=log_file,
-            what="create the runtime venv",
-        )
-        _run_logged(
-            [
-                str(venv / "bin" / "python"),
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--require-hashes",
-                "-r",
-                str(requirements),
-            ],
-            log_file=log_file,
-            what="install the pinned runtime (pip install --require-hashes)",
-        )
-    atomic_write(stamp, digest + "\n")
-    return True
 
 
 # --- the metadata database -----------------------------------------------------------------------
@@ -380,7 +235,7 @@ class SupersetServer:
         ran: list[str] = []
         if stamps.get("db_upgrade") != target:
             progress("migrating the metadata database (superset db upgrade)")
-            _run_logged(
+            run_logged(
                 [superset, "db", "upgrade"],
                 env=env,
                 log_file=self.bootstrap_log,
@@ -395,7 +250,7 @@ class SupersetServer:
             ran.append("admin")
         if stamps.get("init") != target:
             progress("creating roles and permissions (superset init)")
-            _run_logged(
+            run_logged(
                 [superset, "init"], env=env, log_file=self.bootstrap_log, what="superset init"
             )
             self._mark("init", target)
@@ -406,7 +261,7 @@ class SupersetServer:
         password = self.admin_password()
         offset = self.bootstrap_log.stat().st_size if self.bootstrap_log.exists() else 0
         # The password goes through stdin (the prompt), never the command line.
-        _run_logged(
+        run_logged(
             [
                 superset,
                 "fab",
@@ -437,7 +292,7 @@ class SupersetServer:
                 hint=f"the full output is in {self.bootstrap_log}",
             )
         # create-admin leaves an existing user alone: set the password we hold.
-        _run_logged(
+        run_logged(
             [superset, "fab", "reset-password", "--username", self.s.admin_username],
             env=env,
             stdin=f"{password}\n{password}\n",

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from supersetctl.local import superset as rt
+from supersetctl.local import runtime as rt
+from supersetctl.local.superset import read_or_create_secret
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def installs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
             python = Path(argv[argv.index("--python") + 1] if "--python" in argv else argv[0])
             (python.parent / "superset").write_text("#!/bin/sh\n")
 
-    monkeypatch.setattr(rt, "_run_logged", fake_run)
+    monkeypatch.setattr(rt, "run_logged", fake_run)
     monkeypatch.setattr(rt, "_find_uv", lambda: "/usr/bin/uv")
     return calls
 
@@ -60,10 +61,10 @@ def test_missing_requirements_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_secrets_are_generated_once_and_private(tmp_path: Path) -> None:
     path = tmp_path / "s" / "admin.password"
-    first = rt.read_or_create_secret(path)
+    first = read_or_create_secret(path)
     assert len(first) >= 32
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert rt.read_or_create_secret(path) == first
+    assert read_or_create_secret(path) == first
     from supersetctl import redact
 
     assert redact.redact(f"pw={first}") == "pw=***"

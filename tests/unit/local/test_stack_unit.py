@@ -87,7 +87,7 @@ def test_env_file_quoting() -> None:
 def test_seed_end_date_is_yesterday_at_first_up_then_fixed(repo_copy: RepoPaths) -> None:
     import datetime as dt
 
-    from supersetctl.local.stack import seed_end_date
+    from supersetctl.local.hooks import seed_end_date
 
     first = seed_end_date(repo_copy, today=dt.date(2026, 11, 27))
     assert first == dt.date(2026, 11, 26)
