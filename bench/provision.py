@@ -259,8 +259,11 @@ def bench_size(
     fresh_login = {**env, "SUPERSETCTL_TOKEN_CACHE": "off"}
     sctl_apply = [str(supersetctl), "--repo", str(ours), "apply", "--env", "dev"]
     sctl_plan = [str(supersetctl), "--repo", str(ours), "plan", "--env", "dev"]
-    preset_sync = [str(preset), "-u", admin, "-p", admin_pw, url, "sync", "native", str(native),
-                   "--overwrite", "--db-password", f"{uid('db', ns_preset)}={db_pw}"]  # fmt: skip
+    # options before the URL, each as one token (a generated password may start with "-")
+    login = [f"--username={admin}", f"--password={admin_pw}"]
+    db_password = f"{uid('db', ns_preset)}={db_pw}"
+    preset_sync = [str(preset), *login, url, "sync", "native", str(native), "--overwrite",
+                   "--db-password", db_password]  # fmt: skip
     results: dict[str, dict[str, list[float]]] = {"supersetctl": {}, "preset-cli": {}}
 
     def record(tool: str, scenario: str, seconds: float) -> None:

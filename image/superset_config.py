@@ -225,6 +225,15 @@ PREVENT_UNSAFE_DB_CONNECTIONS = True
 CONTENT_SECURITY_POLICY_WARNING = False
 
 
+# --- REST API -------------------------------------------------------------------------------------
+
+# A list page costs Superset ~50 ms of authentication and permission checks whatever its size,
+# and ~0.1 ms a row: provisioning lists every asset on every run, so it may ask for up to this
+# many rows a page (Flask-AppBuilder's default is 100: 31 requests for 3,000 charts). The UI
+# asks for 25 at a time and is unchanged.
+FAB_API_MAX_PAGE_SIZE = 5000
+
+
 # --- feature flags ------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ measured on the real server (tests/integration hold the proofs against it):
 - ``POST /api/v1/assets/import/`` (sparse, overwrite): a dashboard whose slug another uuid
   holds re-keys that live dashboard; a second dataset for one table fails the whole import;
   a reference to a missing uuid is an HTTP 500;
+- bulk deletes (``DELETE /api/v1/<kind>/?q=!(...)``), all or nothing;
 - every write gives the asset a new ``changed_on``, except :meth:`FakeSuperset.sync_columns`
   (Superset's column sync, which leaves it as it was).
 
@@ -102,6 +103,7 @@ class FakeSuperset:
         self.page_cap = page_cap
         self.line_limit = line_limit
         self.seen: list[str] = []  # "METHOD /path" of every request, login and csrf excluded
+        self.undeletable: set[str] = set()  # uuids whose deletion Superset refuses (422)
 
     # -- what a test does to the instance, as the UI or another tool would
     def _tick(self) -> str:
@@ -169,11 +171,23 @@ class FakeSuperset:
             if not found:
                 return httpx.Response(404, json={"message": "Not found"})
             if request.method == "DELETE":
+                if found[0] in self.undeletable:
+                    return httpx.Response(422, json={"message": "It is in use"})
                 del self.assets[found[0]]
                 return httpx.Response(200, json={"message": "OK"})
             return httpx.Response(
                 200, json={"result": {"is_managed_externally": self.assets[found[0]]["managed"]}}
             )
+        if request.method == "DELETE":  # bulk delete: all or nothing
+            ids = set(rison_loads(request.url.params["q"]))
+            found = [u for u, a in self.assets.items() if a["kind"] == kind and a["id"] in ids]
+            if len(found) != len(ids):
+                return httpx.Response(404, json={"message": "Not found"})
+            if self.undeletable & set(found):
+                return httpx.Response(422, json={"message": "It is in use"})
+            for u in found:
+                del self.assets[u]
+            return httpx.Response(200, json={"message": f"Deleted {len(found)}"})
         return self._list(kind, rison_loads(request.url.params["q"]))
 
     def _row(self, uuid: str, a: dict[str, Any]) -> dict[str, Any]:

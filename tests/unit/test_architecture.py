@@ -112,12 +112,10 @@ def test_a_forbidden_import_breaks_its_contract(
 
 
 # httpx's own __init__ imports its command line (httpx._main: click, rich, pygments) whenever
-# they are installed, as they are here (typer needs them): that import is httpx's, not ours, so
-# the probe stands an empty module in for it.
+# they are installed, as they are here (typer needs them); supersetctl's __init__ keeps it out
+# (httpx falls back to a stub), so the probe needs no help.
 _PROBE = """
-import importlib, json, sys, types
-sys.modules["httpx._main"] = types.ModuleType("httpx._main")
-sys.modules["httpx._main"].main = lambda: None
+import importlib, json, sys
 importlib.import_module(sys.argv[1])
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {stack!r})))
 """

@@ -60,23 +60,42 @@ def apply_plan(
     for start in range(0, len(to_send), chunk_size):
         chunk = to_send[start : start + chunk_size]
         _import_chunk(client, chunk, result, progress)
-    deletes = [c for c in plan.changes if c.action == "delete"]
+    deletes = [c for c in plan.changes if c.action == "delete" and c.uuid in live.assets]
     if deletes:
         progress.phase("deleting", len(deletes))
-    for c in sorted(deletes, key=lambda c: -KIND_ORDER.index(c.kind)):
-        asset = live.assets.get(c.uuid)
-        if asset is None:
-            continue
-        log.info("deleting %s %s (%s)", c.kind, c.name, c.uuid)
-        try:
-            client.delete(c.kind, asset.id)
-        except SupersetAPIError as exc:
-            raise SupersetAPIError(
-                f"cannot delete {c.kind} {c.name!r} ({c.uuid}): {exc.message}", status=exc.status
-            ) from None
-        result.deleted.append(c.uuid)
-        progress.advance()
+    for kind in reversed(KIND_ORDER):  # what refers to others first
+        _delete_kind(client, [c for c in deletes if c.kind == kind], live, result, progress)
     return result
+
+
+def _delete_kind(
+    client: SupersetClient,
+    changes: list[Change],
+    live: LiveState,
+    result: ApplyResult,
+    progress: Progress,
+) -> None:
+    """Delete one kind's assets in bulk; when Superset refuses a batch, one by one, so the
+    error names the asset at fault."""
+    if not changes:
+        return
+    log.info("deleting %d %s(s)", len(changes), changes[0].kind)
+    try:
+        client.delete_many(changes[0].kind, [live.assets[c.uuid].id for c in changes])
+    except SupersetAPIError:
+        for c in changes:
+            try:
+                client.delete(c.kind, live.assets[c.uuid].id)
+            except SupersetAPIError as exc:
+                raise SupersetAPIError(
+                    f"cannot delete {c.kind} {c.name!r} ({c.uuid}): {exc.message}",
+                    status=exc.status,
+                ) from None
+            result.deleted.append(c.uuid)
+            progress.advance()
+        return
+    result.deleted.extend(c.uuid for c in changes)
+    progress.advance(len(changes))
 
 
 def _bundle(chunk: list[Desired]) -> tuple[bytes, dict[str, str]]:

@@ -38,9 +38,10 @@ log = logging.getLogger(__name__)
 
 KINDS = ("database", "dataset", "chart", "dashboard")
 _RETRY_STATUS = frozenset({500, 502, 503, 504})
-# asked for; Flask-AppBuilder caps it at FAB_API_MAX_PAGE_SIZE (100 unless configured), and the
-# pager follows whatever size the first page comes back with
-_PAGE_SIZE = 1000
+# asked for; Flask-AppBuilder caps it at FAB_API_MAX_PAGE_SIZE (100 unless configured; our
+# image's config allows 5,000), and the pager follows whatever size the first page comes back
+# with. Each page costs the server ~50 ms whatever its size: fewer, larger pages are faster
+_PAGE_SIZE = 5000
 _LIST_ATTEMPTS = 3
 # gunicorn's default limit_request_line is 4,094 bytes; leave room for a proxy's prefix
 REQUEST_LINE_LIMIT = 3800
@@ -440,6 +441,19 @@ class SupersetClient:
     def delete(self, kind: str, pk: int) -> None:
         """Delete one asset; one that is already gone counts as deleted."""
         self.request("DELETE", f"api/v1/{kind}/{pk}", ok=(200, 204, 404))
+
+    def delete_many(self, kind: str, ids: Iterable[int]) -> None:
+        """Delete several assets of one kind through Superset's bulk delete
+        (``DELETE /api/v1/<kind>/?q=!(...)``, in request-sized batches; databases have none,
+        so one request each). A batch is all or nothing: on an error, no asset of it went."""
+        ids = sorted(set(ids))
+        if kind == "database":
+            for pk in ids:
+                self.delete(kind, pk)
+            return
+        path = f"api/v1/{kind}/"
+        for batch in self.id_batches("DELETE", path, ids):
+            self.request("DELETE", path, params={"q": rison(batch)}, ok=(200, 204))
 
 
 _TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.DOTALL | re.IGNORECASE)

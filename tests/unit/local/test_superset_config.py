@@ -29,6 +29,7 @@ print(json.dumps({
     "health_ok": m.health_payload({"metadata_db": True}),
     "health_bad": m.health_payload({"metadata_db": False}),
     "connect_args": m.SQLALCHEMY_ENGINE_OPTIONS.get("connect_args"),
+    "page_size": m.FAB_API_MAX_PAGE_SIZE,
 }))
 """
 
@@ -124,6 +125,7 @@ def test_prod_defaults() -> None:
     assert got["health_bad"] == [{"status": "ERROR", "failed": ["metadata_db"]}, 503]
     # PostgreSQL's JIT spent ~0.6 s compiling each of Superset's list queries (measured)
     assert got["connect_args"] == {"connect_timeout": 5, "options": "-c jit=off"}
+    assert got["page_size"] == 5000  # a list of every asset in few requests
 
 
 def test_dev_allows_plain_loopback_and_redis_turns_on_cache_and_celery(tmp_path: Path) -> None:

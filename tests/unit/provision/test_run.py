@@ -236,3 +236,20 @@ def test_export_writes_nothing_when_the_instance_holds_what_no_file_can_say(
         export_env(repo.env(), fake.client())
     assert "chart needs dataset_uuid" in str(info.value)
     assert {p: p.read_bytes() for p in repo.prov.rglob("*.yaml")} == before
+
+
+def test_prune_deletes_in_bulk_and_names_an_asset_superset_refuses(repo: SmallRepo) -> None:
+    fake = FakeSuperset()
+    apply_env(repo.env(), fake.client())
+    shutil.rmtree(repo.prov / "dashboards")
+    fake.seen.clear()
+    result = apply_env(repo.env(), fake.client(), prune=True)
+    assert len(result.deleted) == 6  # 4 charts and 2 dashboards
+    assert sorted(s for s in fake.seen if s.startswith("DELETE")) == [
+        "DELETE /api/v1/chart/",
+        "DELETE /api/v1/dashboard/",
+    ]
+    (repo.prov / "datasources/odoo/public.b2.yaml").unlink()
+    fake.undeletable.add(fake.by_name("b2"))
+    with pytest.raises(SupersetctlError, match=r"cannot delete dataset 'b2' .*It is in use"):
+        apply_env(repo.env(), fake.client(), prune=True)
