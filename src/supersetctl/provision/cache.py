@@ -16,10 +16,10 @@ unchanged asset, with one exception the planner handles: Superset's column sync
 (``PUT /api/v1/dataset/<id>/refresh``) rewrites a dataset's columns without touching its
 ``changed_on``, so datasets are always read and never vouched for by this cache.
 
-Besides the entries, the file keeps *hints*: the ids this repo's datasets had at the last run,
-so that their content (read on every run) can be exported while the instance is listed. A hint
-proves nothing: content read that way is used only for a dataset whose listing shows the same
-id, and datasets are never vouched for anyway.
+Besides the entries, the file keeps *hints*: the ids this repo's datasets and databases had at
+the last run, so that the datasets' content (read on every run, their databases' with it) can
+be exported while the instance is listed. A hint proves nothing by itself: what the export
+brings back is used only as run.py's ``_read_live`` says.
 
 The file lives in ``.local/provision/<env>.json`` (git-ignored), per Superset URL.
 """
@@ -51,7 +51,7 @@ class VerifiedCache:
     path: Path | None
     url: str
     entries: dict[str, list[Any]] = field(default_factory=dict)
-    dataset_ids: dict[str, int] = field(default_factory=dict)  # hints, see the module's docs
+    hints: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> uuid -> id
     dirty: bool = False
 
     @classmethod
@@ -71,9 +71,13 @@ class VerifiedCache:
                     for k, v in entries.items()
                     if isinstance(v, list) and len(v) == 4 and v[2] in TRUSTED_KINDS
                 }
-            ids = doc.get("dataset_ids")
-            if isinstance(ids, dict):
-                cache.dataset_ids = {str(k): v for k, v in ids.items() if isinstance(v, int)}
+            hints = doc.get("hints")
+            if isinstance(hints, dict):
+                cache.hints = {
+                    str(kind): {str(u): i for u, i in ids.items() if isinstance(i, int)}
+                    for kind, ids in hints.items()
+                    if isinstance(ids, dict)
+                }
         return cache
 
     def hit(self, uuid: str, kind: str, changed_on: str, key: str) -> bool:
@@ -91,9 +95,9 @@ class VerifiedCache:
             self.entries[uuid] = new
             self.dirty = True
 
-    def hint_datasets(self, ids: dict[str, int]) -> None:
-        if ids != self.dataset_ids:
-            self.dataset_ids = dict(ids)
+    def hint(self, hints: dict[str, dict[str, int]]) -> None:
+        if hints != self.hints:
+            self.hints = {k: dict(v) for k, v in hints.items()}
             self.dirty = True
 
     def forget(self, uuid: str) -> None:
@@ -107,7 +111,7 @@ class VerifiedCache:
             "version": VERSION,
             "url": self.url,
             "verified": dict(sorted(self.entries.items())),
-            "dataset_ids": dict(sorted(self.dataset_ids.items())),
+            "hints": {k: dict(sorted(v.items())) for k, v in sorted(self.hints.items())},
         }
         try:
             atomic_write(self.path, json.dumps(doc, indent=0, sort_keys=True) + "\n")

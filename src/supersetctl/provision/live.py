@@ -5,13 +5,13 @@ Read requests only."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from supersetctl.progress import NO_PROGRESS, Progress
-from supersetctl.superset import SupersetClient, parse, read_zip
+from supersetctl.superset import SupersetClient, kind_of, parse, read_zip
 
 from .identity import Ident, ident
 from .layout import KIND_ORDER, NAME_KEY
@@ -88,10 +88,17 @@ def _row_ident(kind: str, row: dict[str, Any]) -> Ident | None:
     return ident(kind, row)
 
 
-def list_live(client: SupersetClient, progress: Progress = NO_PROGRESS) -> LiveState:
-    """Every asset's id, uuid, name, key, flag and change time (the four lists, in parallel)."""
+def list_live(
+    client: SupersetClient,
+    progress: Progress = NO_PROGRESS,
+    *,
+    kinds: Iterable[str] = KIND_ORDER,
+) -> LiveState:
+    """Every asset's id, uuid, name, key, flag and change time (the lists of ``kinds``, in
+    parallel)."""
     state = LiveState()
-    progress.phase("listing assets", len(KIND_ORDER))
+    kinds = tuple(kinds)
+    progress.phase("listing assets", len(kinds))
 
     def one(kind: str) -> tuple[str, list[dict[str, Any]]]:
         rows = client.list(kind, _LIST_COLUMNS[kind])
@@ -99,7 +106,7 @@ def list_live(client: SupersetClient, progress: Progress = NO_PROGRESS) -> LiveS
         return kind, rows
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(one, KIND_ORDER))
+        results = list(pool.map(one, kinds))
     for kind, rows in results:
         for row in rows:
             uuid = str(row.get("uuid") or "").lower()
@@ -172,6 +179,23 @@ def attach(
                 n += 1
                 done(asset)
     return n
+
+
+def exported_assets(bundles: Iterable[bytes], ids: Mapping[str, int]) -> list[LiveAsset]:
+    """Datasets and databases as an export of datasets holds them, with the ids ``ids`` gives
+    (uuid -> id; an asset without one is left out). No change time: content is what they
+    are compared by."""
+    out = []
+    for bundle in bundles:
+        for path, data in parse(read_zip(bundle, "live export")).items():
+            kind = kind_of(path)
+            uuid = str(data.get("uuid") or "").lower()
+            if kind in ("dataset", "database") and uuid in ids:
+                name = str(data.get(NAME_KEY[kind]) or uuid)
+                out.append(
+                    LiveAsset(kind, ids[uuid], uuid, name, None, "", ident(kind, data), data)
+                )
+    return out
 
 
 def read_live(client: SupersetClient, progress: Progress = NO_PROGRESS) -> LiveState:

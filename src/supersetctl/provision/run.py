@@ -30,8 +30,16 @@ from .export import (
     items_from_contents,
     write_layout,
 )
-from .layout import check_layout, load_layout
-from .live import LiveAsset, LiveState, attach, fetch_content, fill_managed, list_live
+from .layout import KIND_ORDER, check_layout, load_layout
+from .live import (
+    LiveAsset,
+    LiveState,
+    attach,
+    exported_assets,
+    fetch_content,
+    fill_managed,
+    list_live,
+)
 from .model import ApplyResult, Desired, Plan
 from .ownership import database_endpoint
 from .planner import content_needed, desired_key, make_plan
@@ -141,15 +149,9 @@ def prepare(
     exactly what this run proved equal (see :mod:`.cache`)."""
     desired = load_desired(env) if desired is None else desired
     cache = _cache(env, client)
-    live, early = _list_and_read_datasets(client, cache, progress)
-    # the datasets' content (read on every run, see cache.py) exported while listing, for the
-    # datasets that still have the ids the last run saw
-    hinted = dict(cache.dataset_ids)
-    attach(live, early, lambda a, data: a.kind == "dataset" and hinted.get(a.uuid) == a.id)
-    mine = {d.uuid for d in desired if d.kind == "dataset"}
-    cache.hint_datasets({u: a.id for u, a in live.assets.items() if u in mine})
-    keys = {d.uuid: desired_key(d, live) for d in desired}
     extras = prune or unmanaged
+    live = _read_live(client, cache, desired, quick=not extras, progress=progress)
+    keys = {d.uuid: desired_key(d, live) for d in desired}
     need = content_needed(desired, live, keys, None if refresh or force else cache, extras=extras)
     read = fetch_content(client, live, need, progress)
     if extras:
@@ -172,21 +174,64 @@ def prepare(
     return Prepared(desired, live, plan, read)
 
 
-def _list_and_read_datasets(
-    client: SupersetClient, cache: VerifiedCache, progress: Progress
-) -> tuple[LiveState, list[bytes]]:
-    """The listing, and (at the same time) the export of the datasets the cache hints at."""
-    ids = sorted(set(cache.dataset_ids.values()))
-    if not ids:
-        return list_live(client, progress), []
+def _read_live(
+    client: SupersetClient,
+    cache: VerifiedCache,
+    desired: list[Desired],
+    *,
+    quick: bool,
+    progress: Progress,
+) -> LiveState:
+    """The instance, listed, with the content of this repo's datasets and databases (read on
+    every run, see cache.py).
+
+    While charts and dashboards are listed, the datasets are exported by the ids the last run
+    saw (a hint, no proof). The export holds their databases too. When it comes back with every
+    file's dataset and database, each under the key its file gives (table, database name),
+    that content is the proof this run needs of them: existence, id, key and content, read
+    now; the two lists of datasets and databases are then skipped (``quick``, never with
+    ``prune`` or ``drift``, which need every asset). Otherwise they are listed too, and the
+    early content is used only for the datasets listed under the hinted ids."""
+    hints = cache.hints.get("dataset", {})
+    ids = sorted(set(hints.values()))
     with ThreadPoolExecutor(max_workers=1) as pool:
-        early = pool.submit(client.export, "dataset", ids)
-        live = list_live(client, progress)
+        early = pool.submit(client.export, "dataset", ids) if ids else None
+        live = list_live(client, progress, kinds=("chart", "dashboard") if quick else KIND_ORDER)
         try:
-            return live, early.result()
+            bundles = early.result() if early is not None else []
         except SupersetAPIError as exc:  # a hint is no proof: read them after the listing
             log.info("early dataset export failed (%s); reading after the listing", exc)
-            return live, []
+            bundles = []
+    known = {**cache.hints.get("database", {}), **hints}
+    whole = quick and bundles and _adopt_exported(live, bundles, known, desired)
+    if quick and not whole:  # some dataset or database is new, moved or gone: list them
+        listed = list_live(client, progress, kinds=("database", "dataset"))
+        live.assets.update(listed.assets)
+    if not whole:
+        attach(live, bundles, lambda a, data: a.kind == "dataset" and hints.get(a.uuid) == a.id)
+    cache.hint({kind: _ids_of(desired, live, kind) for kind in ("dataset", "database")})
+    return live
+
+
+def _ids_of(desired: list[Desired], live: LiveState, kind: str) -> dict[str, int]:
+    return {
+        d.uuid: live.assets[d.uuid].id for d in desired if d.kind == kind and d.uuid in live.assets
+    }
+
+
+def _adopt_exported(
+    live: LiveState, bundles: list[bytes], hints: dict[str, int], desired: list[Desired]
+) -> bool:
+    """Put the exported datasets and databases into ``live`` when they are every file's, each
+    under its file's key; else leave ``live`` as it is and say no."""
+    found = {a.uuid: a for a in exported_assets(bundles, hints)}
+    for d in desired:
+        if d.kind in ("dataset", "database"):
+            got = found.get(d.uuid)
+            if got is None or got.kind != d.kind or got.ident != d.ident:
+                return False
+    live.assets.update(found)
+    return True
 
 
 def _record(cache: VerifiedCache, plan: Plan, live: LiveState, keys: dict[str, str]) -> None:

@@ -17,6 +17,7 @@ from tests.support.fake_superset import FakeSuperset
 from tests.support.layouts import generate
 from tests.support.provision_unit import SmallRepo, small_repo
 
+NEW_DS = "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"
 URI = (
     "postgresql://${ODOO_DB_USER}:${ODOO_RO_PASSWORD}@${ODOO_DB_HOST}:${ODOO_DB_PORT}"
     "/${ODOO_DB_NAME}?sslmode=${ODOO_DB_SSLMODE}"
@@ -253,3 +254,27 @@ def test_prune_deletes_in_bulk_and_names_an_asset_superset_refuses(repo: SmallRe
     fake.undeletable.add(fake.by_name("b2"))
     with pytest.raises(SupersetctlError, match=r"cannot delete dataset 'b2' .*It is in use"):
         apply_env(repo.env(), fake.client(), prune=True)
+
+
+def test_a_no_change_run_makes_three_requests_and_any_doubt_lists_everything(
+    repo: SmallRepo,
+) -> None:
+    fake = FakeSuperset()
+    apply_env(repo.env(), fake.client())
+    assert not plan_env(repo.env(), fake.client()).changed
+    fake.seen.clear()
+    assert not plan_env(repo.env(), fake.client()).changed
+    assert sorted(fake.seen) == [
+        "GET /api/v1/chart/",
+        "GET /api/v1/dashboard/",
+        "GET /api/v1/dataset/export/",
+    ]
+    # a file now reads another table, which a dataset made by hand holds: the datasets are
+    # listed (the export by the old ids no longer proves them) and the conflict is found
+    fake.create("dataset", {"table_name": "b9", "schema": "public", "uuid": NEW_DS,
+                            "database_uuid": repo.read("databases/odoo.yaml")["uuid"]})  # fmt: skip
+    repo.edit("datasources/odoo/public.b1.yaml", table_name="b9")
+    fake.seen.clear()
+    plan = plan_env(repo.env(), fake.client())
+    assert "GET /api/v1/dataset/" in fake.seen
+    assert [c.name for c in plan.conflicts] == ["b9"]
