@@ -37,7 +37,7 @@ import tempfile
 import time
 
 import psycopg
-from bench._common import machine, write_section
+from bench._common import RESULTS, machine, write_section
 from tests.support.layouts import generate, uid
 
 from supersetctl.local.postgres import PostgresCluster, free_port
@@ -334,6 +334,19 @@ def table(size: int, results: dict[str, dict[str, list[float]]]) -> list[str]:
     return [*lines, "", f"All samples (s): {samples}", ""]
 
 
+def keep_other_sizes(tables: list[str], sizes: list[int]) -> list[str]:
+    """The new tables, and those of the sizes this run left out, from the last results."""
+    last = RESULTS / "provision.md"
+    old = last.read_text(encoding="utf-8") if last.exists() else ""
+    kept: list[str] = []
+    for section in old.split("\n### ")[1:]:
+        heading = section.split(" charts", 1)[0].replace(",", "")
+        if heading.isdigit() and int(heading) not in sizes:
+            body = section.split("\n`supersetctl --version`", 1)[0].rstrip()
+            kept += [f"### {body}", ""]
+    return kept + tables if kept and sizes and min(sizes) > 300 else tables + kept
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--preset-cli", type=Path, default=Path("/tmp/preset-cli-venv"))
@@ -374,6 +387,7 @@ def main() -> None:
         tables = []
         for size in sizes:
             tables += table(size, bench_size(size, **common))  # type: ignore[arg-type]
+        tables = keep_other_sizes(tables, sizes)
         startup = [timed([str(supersetctl), "--version"], os.environ.copy(), {0}) for _ in range(3)]
         lines = [
             "# Provisioning: supersetctl apply vs preset-cli sync native",
@@ -396,10 +410,11 @@ def main() -> None:
             "*after a UI edit elsewhere*: right after a chart this repo does not manage was "
             "edited through the API; *one-change*: one chart title edited in its file first; "
             "*plan*: `supersetctl plan` with nothing to do (preset-cli has no plan). Every "
-            "supersetctl run lists the whole instance and reads the datasets' content (see "
-            "docs/provisioning.md, How changes are detected): nothing is skipped on the "
-            "strength of an earlier run alone. preset-cli's *no-change* figure stands for all "
-            "its no-change rows: it re-imports everything on every run. Cold runs alternate "
+            "supersetctl run lists every chart and dashboard and reads every dataset's "
+            "content (see docs/provisioning.md, How changes are detected): nothing is "
+            "skipped on the strength of an earlier run alone. preset-cli's *no-change* figure "
+            "stands for all its no-change rows: it re-imports everything on every run. Cold "
+            "runs alternate "
             "the tools; the other runs come in rounds (supersetctl's, then preset-cli's), so "
             f"both meet the machine in the same state. Medians of {args.repeat} rounds at 300 "
             f"charts and {args.large_repeat} at 3,000 ({args.cold_repeat} cold runs each); the "

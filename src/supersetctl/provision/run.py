@@ -150,7 +150,8 @@ def prepare(
     desired = load_desired(env) if desired is None else desired
     cache = _cache(env, client)
     extras = prune or unmanaged
-    live = _read_live(client, cache, desired, quick=not extras, progress=progress)
+    quick = not (extras or refresh or force)  # --refresh trusts no hint either
+    live = _read_live(client, cache, desired, quick=quick, progress=progress)
     keys = {d.uuid: desired_key(d, live) for d in desired}
     need = content_needed(desired, live, keys, None if refresh or force else cache, extras=extras)
     read = fetch_content(client, live, need, progress)
@@ -189,8 +190,8 @@ def _read_live(
     saw (a hint, no proof). The export holds their databases too. When it comes back with every
     file's dataset and database, each under the key its file gives (table, database name),
     that content is the proof this run needs of them: existence, id, key and content, read
-    now; the two lists of datasets and databases are then skipped (``quick``, never with
-    ``prune`` or ``drift``, which need every asset). Otherwise they are listed too, and the
+    now; the two lists of datasets and databases are then skipped (``quick``: never with
+    ``refresh``, ``prune`` or ``drift``). Otherwise they are listed too, and the
     early content is used only for the datasets listed under the hinted ids."""
     hints = cache.hints.get("dataset", {})
     ids = sorted(set(hints.values()))
