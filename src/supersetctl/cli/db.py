@@ -146,7 +146,17 @@ def apply_cmd(env: EnvOpt = "dev") -> None:
 
 
 @db_app.command("verify")
-def verify_cmd(env: EnvOpt = "dev") -> None:
+def verify_cmd(
+    env: EnvOpt = "dev",
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="A key under `databases:` other than Odoo's (a Supabase source, say): "
+            "prove that its login role is read-only instead.",
+        ),
+    ] = None,
+) -> None:
     """Prove the access model by connecting as each Superset role; exit 1 on any failure.
 
     Checks, per role: it connects; it is read-only with timeouts and a connection limit; it is
@@ -155,14 +165,21 @@ def verify_cmd(env: EnvOpt = "dev") -> None:
     read-write transaction; it sees exactly its companies' rows; where masking is on, no real
     name, e-mail or phone. Prod requires this to pass before anything is provisioned.
 
+    With --database KEY (a second source such as Supabase, whose schema is not ours), the
+    checks run as that source's login role alone: no superuser or BYPASSRLS, member of no
+    administrative role (postgres, service_role...), read-only sessions with a statement
+    timeout, no write privilege on any table, CREATE refused. Where strict read-only is on,
+    provisioning requires these too, for every declared source.
+
     Example:
 
         supersetctl db verify --env prod
+        supersetctl db verify --env staging --database supabase
         supersetctl --format json db verify --env staging
     """
-    from supersetctl.db.verify import verify_env
+    from supersetctl.db.source_checks import verify_database
 
-    report = verify_env(environment(env))
+    report = verify_database(environment(env), database)
     if is_json():
         emit_json(report.to_dict())
     else:

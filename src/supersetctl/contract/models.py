@@ -145,17 +145,48 @@ class SupersetEndpoint(_Strict):
     )
 
 
+class DatabaseKind(StrEnum):
+    postgres = "postgres"
+    supabase = "supabase"
+
+
 class DatabaseEndpoint(_Strict):
     """A PostgreSQL database Superset reads, as the read-only role."""
 
+    kind: DatabaseKind = Field(
+        default=DatabaseKind.postgres,
+        description=(
+            "postgres (Odoo's DigitalOcean cluster, or any PostgreSQL) or supabase (a Supabase "
+            "project's Postgres, usually through its Supavisor pooler)."
+        ),
+    )
     host: str = Field(min_length=1)
     port: int = Field(ge=1, le=65535)
     database: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
     user: str = Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="The read-only login role.")
+    project_ref: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9]{20}$",
+        description=(
+            "Supabase only: the project's reference id. Supavisor routes a login by "
+            "`user.project_ref`, so the connection logs in as that (`<KEY>_DB_USER`)."
+        ),
+    )
     sslmode: SSLMode
     password_env: EnvVarName = Field(description="The secret variable holding the password.")
     primary: bool = False
     description: str = ""
+
+    @property
+    def login(self) -> str:
+        """The user name the connection sends: the role, routed by project on a pooler."""
+        return f"{self.user}.{self.project_ref}" if self.project_ref else self.user
+
+    @model_validator(mode="after")
+    def _supabase_only(self) -> DatabaseEndpoint:
+        if self.project_ref and self.kind != DatabaseKind.supabase:
+            raise ValueError("project_ref is for kind: supabase only")
+        return self
 
 
 class Flags(_Strict):
@@ -216,6 +247,14 @@ class Provisioning(_Strict):
             "assets that carry it."
         ),
     )
+    exclude: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Provisioning files this environment leaves out, as globs relative to "
+            "infra/superset/provisioning/ (`*` crosses folders), e.g. the files of a data "
+            "source it does not declare. Each must match a file."
+        ),
+    )
 
 
 class EnvConfig(_Strict):
@@ -269,7 +308,8 @@ class EnvConfig(_Strict):
         """Values every environment gets from its own fields, for ${VAR} interpolation.
 
         For each database key ``odoo``: ``ODOO_DB_HOST``, ``ODOO_DB_PORT``, ``ODOO_DB_NAME``,
-        ``ODOO_DB_USER``, ``ODOO_DB_SSLMODE``; plus ``SUPERSET_ENV`` and ``SUPERSET_URL``.
+        ``ODOO_DB_USER`` (the login: ``role.project_ref`` on a Supabase pooler), ``ODOO_DB_ROLE``,
+        ``ODOO_DB_SSLMODE``; plus ``SUPERSET_ENV`` and ``SUPERSET_URL``.
         """
         out = {"SUPERSET_ENV": self.environment, "SUPERSET_URL": self.superset.url}
         for key, db in self.databases.items():
@@ -277,7 +317,8 @@ class EnvConfig(_Strict):
             out[f"{prefix}_DB_HOST"] = db.host
             out[f"{prefix}_DB_PORT"] = str(db.port)
             out[f"{prefix}_DB_NAME"] = db.database
-            out[f"{prefix}_DB_USER"] = db.user
+            out[f"{prefix}_DB_USER"] = db.login
+            out[f"{prefix}_DB_ROLE"] = db.user
             out[f"{prefix}_DB_SSLMODE"] = str(db.sslmode)
         return out
 

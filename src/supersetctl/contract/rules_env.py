@@ -4,6 +4,7 @@ template and plaintext secrets."""
 from __future__ import annotations
 
 import ast
+import fnmatch
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,25 @@ from supersetctl.paths import ENVIRONMENTS, RepoPaths
 from .context import Context
 
 PRIVILEGED_ROLES = frozenset({"postgres", "doadmin", "odoo", "admin", "root", "superuser"})
+# administrative or API roles of a managed PostgreSQL: DigitalOcean's and Supabase's. Superset
+# never connects as one of them, in any environment.
+ADMIN_ROLES = frozenset(
+    {
+        "postgres",
+        "doadmin",
+        "service_role",
+        "supabase_admin",
+        "supabase_auth_admin",
+        "supabase_storage_admin",
+        "supabase_functions_admin",
+        "supabase_replication_admin",
+        "authenticator",
+        "dashboard_user",
+        "pgbouncer",
+        "anon",
+        "authenticated",
+    }
+)
 
 _VAR_REF = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[-?][^}]*)?\}")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
@@ -32,6 +52,7 @@ def rule_configs(ctx: Context) -> None:
                 f"environment is '{cfg.environment}' in the folder of '{env}'",
                 f"set environment: {env}",
             )
+        _database_roles(ctx, env)
         deployable = env in ("staging", "prod")
         if deployable:
             for key, db in cfg.databases.items():
@@ -78,6 +99,8 @@ def rule_configs(ctx: Context) -> None:
                     "set strict_read_only: true",
                 )
             for key, db in cfg.databases.items():
+                if db.user in ADMIN_ROLES:
+                    continue  # CFG-ADMIN-ROLE says it, in every environment
                 if db.user in PRIVILEGED_ROLES or db.user == cfg.access.owner_role:
                     ctx.add(
                         doc.path,
@@ -86,6 +109,55 @@ def rule_configs(ctx: Context) -> None:
                         f"database {key} connects as '{db.user}', not a dedicated read-only role",
                         "use the read-only role that `supersetctl db apply` creates",
                     )
+
+
+def _database_roles(ctx: Context, env: str) -> None:
+    """No environment connects as an administrative role; a Supabase pooler needs the
+    project's ref to route the login."""
+    cfg, doc = ctx.configs[env], ctx.config_docs[env]
+    for key, db in cfg.databases.items():
+        if db.user in ADMIN_ROLES:
+            ctx.add(
+                doc.path,
+                ctx.at(doc, ("databases", key, "user")),
+                "CFG-ADMIN-ROLE",
+                f"database {key} connects as '{db.user}', an administrative role that can "
+                "write (or bypass row-level security)",
+                "create a read-only login role for Superset and name it here "
+                "(`supersetctl db apply` makes one on Odoo's database)",
+            )
+        pooler = db.host.lower().endswith(".pooler.supabase.com")
+        if pooler and not db.project_ref:
+            ctx.add(
+                doc.path,
+                ctx.at(doc, ("databases", key, "host")),
+                "CFG-SUPABASE",
+                f"database {key} goes through Supabase's pooler without a project_ref: the "
+                "pooler routes a login by user.project_ref",
+                f"set kind: supabase and project_ref: <your project's ref> under databases.{key}",
+            )
+
+
+def rule_provisioning_exclude(ctx: Context) -> None:
+    """Every ``provisioning.exclude`` pattern leaves out at least one file (a typo would leave
+    the file in, and with it variables the environment does not declare)."""
+    root = ctx.paths.provisioning
+    rels = [f.relative_to(root).as_posix() for f in _provisioning_files(ctx.paths)]
+    for env in ctx.envs:
+        cfg, doc = ctx.configs.get(env), ctx.config_docs.get(env)
+        if cfg is None or doc is None:
+            continue
+        for i, pattern in enumerate(cfg.provisioning.exclude):
+            if not any(fnmatch.fnmatchcase(r, pattern) for r in rels):
+                ctx.add(
+                    doc.path,
+                    ctx.at(doc, ("provisioning", "exclude", i)),
+                    "CFG-EXCLUDE",
+                    f"provisioning.exclude '{pattern}' matches no file under "
+                    "infra/superset/provisioning/",
+                    "fix the pattern (relative to infra/superset/provisioning/, e.g. "
+                    "databases/supabase.yaml) or remove it",
+                )
 
 
 def rule_clusters(ctx: Context) -> None:
@@ -148,14 +220,18 @@ def var_refs(text: str) -> Iterator[tuple[str, int, int]]:
 
 
 def rule_provisioning_vars(ctx: Context) -> None:
+    root = ctx.paths.provisioning
     for file in _provisioning_files(ctx.paths):
         rel = ctx.paths.rel(file)
+        in_prov = file.relative_to(root).as_posix()
         text = file.read_text(encoding="utf-8")
         for name, line, col in var_refs(text):
             for env in ctx.envs:
                 cfg = ctx.configs.get(env)
                 if cfg is None:
                     continue
+                if any(fnmatch.fnmatchcase(in_prov, p) for p in cfg.provisioning.exclude):
+                    continue  # not applied in this environment
                 if name not in cfg.variables() and name not in cfg.secret_names():
                     ctx.add(
                         rel,

@@ -239,10 +239,15 @@ def verify_env(env: Environment) -> VerifyReport:
 
 def gate_env(env: Environment) -> VerifyReport | None:
     """The provisioning gate: where ``flags.strict_read_only`` is on (prod), run
-    :func:`verify` and raise :class:`DatabaseError` unless every check passed; elsewhere
-    return None without connecting."""
+    :func:`verify` (Odoo's database) and every other declared source's checks
+    (:mod:`.source_checks`), and raise :class:`DatabaseError` unless every check passed;
+    elsewhere return None without connecting."""
     if not env.strict:
         return None
+    from .source_checks import secondary_sources, verify_source  # it builds on this module
+
     report = verify_env(env)
     require_verified(report)
+    for key in secondary_sources(env):
+        require_verified(verify_source(env, key))
     return report

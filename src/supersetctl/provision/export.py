@@ -81,7 +81,7 @@ def database_uri_template(uri: str, cfg: EnvConfig | None, slug: str) -> tuple[s
         for key, db in cfg.databases.items():
             if db.host == host and db.database == dbname and (port in (None, db.port)):
                 p = _db_prefix(key)
-                userpart = f"${{{p}_DB_USER}}" if user == db.user else (user or "")
+                userpart = f"${{{p}_DB_USER}}" if user == db.login else (user or "")
                 auth = f"{userpart}:${{{db.password_env}}}@" if parts.password else f"{userpart}@"
                 netloc = f"{auth}${{{p}_DB_HOST}}"
                 if port is not None:

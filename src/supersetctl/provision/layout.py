@@ -16,11 +16,13 @@ layout with a collision (:mod:`.identity`).
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import logging
 import re
 import stat
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,8 +102,12 @@ def load_layout(
     *,
     cache: Path | None = None,
     errors: list[ConfigError] | None = None,
+    exclude: Sequence[str] = (),
 ) -> list[AssetFile]:
     """Every asset file under ``root`` (the provisioning folder), in dependency order.
+
+    ``exclude`` holds globs relative to ``root`` (an environment's ``provisioning.exclude``):
+    files they match are left out.
 
     ``cache`` names a JSON file keeping parsed files by (path, mtime, size), so unchanged files
     are not parsed again. Raises :class:`ConfigError` on a file that does not parse, is no
@@ -124,6 +130,8 @@ def load_layout(
             except FileNotFoundError:  # a dangling symlink
                 continue
             if not stat.S_ISREG(st.st_mode):
+                continue
+            if exclude and excluded(file.relative_to(root).as_posix(), exclude):
                 continue
             try:
                 rel = file.relative_to(rel_to).as_posix()
@@ -152,6 +160,11 @@ def load_layout(
         except OSError as exc:
             log.info("cannot write %s: %s", cache, exc)
     return assets
+
+
+def excluded(rel: str, patterns: Sequence[str]) -> bool:
+    """Whether a path relative to the provisioning folder matches one of ``patterns``."""
+    return any(fnmatch.fnmatchcase(rel, p) for p in patterns)
 
 
 _WANT = {

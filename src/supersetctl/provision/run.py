@@ -83,13 +83,17 @@ def client_for(env: Environment) -> SupersetClient:
 
 
 def load_desired(env: Environment) -> list[Desired]:
-    """Every provisioning file, checked for collisions and resolved for ``env``; raises
-    before any request is made."""
+    """Every provisioning file ``env`` does not exclude, checked for collisions and resolved
+    for ``env``; raises before any request is made."""
     paths = env.paths
     if not paths.provisioning.is_dir():
         return []
+    exclude = env.config.provisioning.exclude
     assets = load_layout(
-        paths.provisioning, paths.root, cache=paths.local / "provision" / "files.json"
+        paths.provisioning,
+        paths.root,
+        cache=paths.local / "provision" / "files.json",
+        exclude=exclude,
     )
     check_layout(assets)
     base = env.config.vars.get(URL_BASE_VAR, "")

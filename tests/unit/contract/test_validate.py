@@ -413,7 +413,7 @@ def test_dev_may_skip_tls(repo_copy: RepoPaths) -> None:
 
 def test_prod_uses_read_only_role(repo_copy: RepoPaths) -> None:
     cfg = repo_copy.env_config("prod")
-    line = _edit_text(cfg, "    user: superset_ro", "    user: doadmin")
+    line = _edit_text(cfg, "    user: superset_ro", "    user: odoo")
     sline = _edit_text(cfg, "strict_read_only: true", "strict_read_only: false")
     found = _only(validate_repo(repo_copy, ["prod"]), "CFG-READ-ONLY")
     assert sorted(f.line for f in found) == sorted([line, sline])
@@ -523,3 +523,76 @@ def test_every_rule_has_a_test() -> None:
     source = Path(__file__).read_text()
     untested = [r for r in RULES if r != "SEC-*" and f'"{r}"' not in source]
     assert untested == []
+
+
+SUPABASE = """\
+  supabase:
+    kind: supabase
+    description: Supabase control plane
+    host: aws-0-eu-central-1.pooler.supabase.com
+    port: 5432
+    database: postgres
+    user: {user}
+    project_ref: {ref}
+    sslmode: verify-full
+    password_env: SUPABASE_RO_PASSWORD
+"""
+
+
+def _declare_supabase(
+    repo: RepoPaths, env: str, *, user: str = "superset_ro", ref: str = "a" * 20
+) -> Path:
+    cfg = repo.env_config(env)
+    _edit_text(cfg, "\nflags:\n", "\n" + SUPABASE.format(user=user, ref=ref) + "flags:\n")
+    _edit_text(cfg, "  exclude:", "  exclude: []\n  excluded_before:")
+    text = cfg.read_text()
+    cfg.write_text(re.sub(r"  excluded_before:.*?\n(    - .*\n)+", "", text))
+    return cfg
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_supabase_declared_passes_and_resolves(repo_copy: RepoPaths, env: str) -> None:
+    before = {(f.rule, f.path, f.line) for f in validate_repo(repo_copy, [env])}
+    _declare_supabase(repo_copy, env)
+    after = {(f.rule, f.path, f.line) for f in validate_repo(repo_copy, [env])}
+    assert {r for r, _p, _l in after - before} <= {"CFG-MASKING"}, after - before
+    from supersetctl.contract.loader import load_env_config
+
+    values = load_env_config(repo_copy, env).variables()
+    assert values["SUPABASE_DB_USER"] == "superset_ro." + "a" * 20
+    assert values["SUPABASE_DB_ROLE"] == "superset_ro"
+
+
+def test_supabase_file_undeclared_without_exclude(repo_copy: RepoPaths) -> None:
+    cfg = repo_copy.env_config("dev")
+    _edit_text(cfg, "    - databases/supabase.yaml", "    - dashboards/no-such-folder/*.yaml")
+    found = validate_repo(repo_copy, ["dev"])
+    undeclared = {f.message.split(" ")[0] for f in _only(found, "PV-UNDECLARED-VAR")}
+    assert "${SUPABASE_DB_HOST}" in undeclared
+    assert [f.line for f in _only(found, "CFG-EXCLUDE")] == [_line_of(cfg, "no-such-folder")]
+
+
+@pytest.mark.parametrize("user", ["postgres", "service_role", "supabase_admin", "doadmin"])
+def test_admin_roles_refused_in_every_env(repo_copy: RepoPaths, user: str) -> None:
+    cfg = _declare_supabase(repo_copy, "dev", user=user)
+    found = _only(validate_repo(repo_copy, ["dev"]), "CFG-ADMIN-ROLE")
+    assert [(f.path, f.line) for f in found] == [
+        ("config/dev/environment.yaml", _line_of(cfg, f"user: {user}"))
+    ]
+    assert "read-only" in found[0].fix
+
+
+def test_supabase_pooler_needs_project_ref(repo_copy: RepoPaths) -> None:
+    cfg = _declare_supabase(repo_copy, "staging")
+    _edit_text(cfg, "    project_ref: " + "a" * 20 + "\n", "")
+    _edit_text(cfg, "    kind: supabase\n", "")
+    found = _only(validate_repo(repo_copy, ["staging"]), "CFG-SUPABASE")
+    assert [f.line for f in found] == [_line_of(cfg, "pooler.supabase.com")]
+    assert "project_ref" in found[0].fix
+
+
+def test_project_ref_only_for_supabase(repo_copy: RepoPaths) -> None:
+    cfg = _declare_supabase(repo_copy, "dev")
+    _edit_text(cfg, "    kind: supabase\n", "    kind: postgres\n")
+    found = _only(validate_repo(repo_copy, ["dev"]), "CT-SCHEMA")
+    assert found and "project_ref is for kind: supabase only" in found[0].message

@@ -110,3 +110,22 @@ def test_the_bundle_version_is_added_when_a_file_leaves_it_out(tmp_path: Path) -
     assert all("version" not in a.raw for a in load_layout(tmp_path))
     desired = resolve(load_layout(tmp_path), vars_(ODOO_RO_PASSWORD="pw-" + secrets.token_hex(4)))
     assert {d.data["version"] for d in desired} == {"1.0.0"}
+
+
+def test_layout_leaves_out_what_an_environment_excludes(tmp_path: Path) -> None:
+    tiny_layout(tmp_path)
+    write_asset(
+        tmp_path,
+        "databases/supabase.yaml",
+        {
+            "database_name": "Other",
+            "sqlalchemy_uri": "postgresql://${NOT_DECLARED}@h/db",
+            "uuid": "3c1f5e8a-9b2d-5f47-a6c0-5d7e2b9f4a13",
+        },
+    )
+    everything = {a.rel for a in load_layout(tmp_path)}
+    assert "databases/supabase.yaml" in everything
+    kept = load_layout(tmp_path, exclude=["databases/supabase.yaml", "nothing/*"])
+    assert {a.rel for a in kept} == everything - {"databases/supabase.yaml"}
+    # `*` crosses folders: a whole dashboard folder goes with one pattern
+    assert all(a.kind != "chart" for a in load_layout(tmp_path, exclude=["dashboards/*"]))
