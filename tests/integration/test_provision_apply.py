@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import stat
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from supersetctl.provision import Change, Plan, apply_env, client_for, drift_env
 from supersetctl.provision.live import read_live
 from supersetctl.superset import SupersetClient
 from supersetctl.superset.bundle import dump_native, load_native
-from tests.support.helpers import fake_jwt
+from tests.support.helpers import REPO_ROOT, fake_jwt
 from tests.support.provision import ProvRepo
 
 pytestmark = pytest.mark.integration
@@ -235,3 +236,36 @@ def test_a_strict_environment_is_gated_by_db_verify_in_the_cli_and_the_library(
     assert not _imports(ss_client)
     # nothing reached Superset: every asset is still to be created
     assert {c.action for c in _mine(prov_repo, plan_env(prov_repo.env(), ss_client))} == {"create"}
+
+
+def test_a_second_source_applies_where_declared_and_is_left_out_where_excluded(
+    prov_repo: ProvRepo, ss_client: SupersetClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Supabase database file: applied once the environment declares the source, refused
+    (before any request) while a ${VAR} of it is undeclared, pruned once excluded."""
+    paths = prov_repo.paths
+    cfg_file = paths.env_config("dev")
+    committed = REPO_ROOT / "infra/superset/provisioning/databases/supabase.yaml"
+    data = load_native(committed.read_text(), str(committed))
+    data.update(database_name=f"Supabase {prov_repo.prefix}", uuid=prov_repo.uid("supabase"))
+    (paths.provisioning / "databases" / "supabase.yaml").write_text(dump_native(data))
+    with pytest.raises(ConfigError, match="SUPABASE_DB_HOST"):
+        plan_env(prov_repo.env(), ss_client)
+
+    text = cfg_file.read_text()
+    odoo = text[text.index("  odoo:\n") : text.index("flags:")]
+    source = odoo.replace("  odoo:\n    primary: true\n", "  supabase:\n    kind: supabase\n")
+    source = source.replace("ODOO_RO_PASSWORD", "SUPABASE_RO_PASSWORD")
+    cfg_file.write_text(text.replace("flags:", source + "flags:", 1))
+    monkeypatch.setenv("SUPABASE_RO_PASSWORD", secrets.token_urlsafe(12))
+    result = apply_env(prov_repo.env(), ss_client)
+    assert prov_repo.uid("supabase") in result.imported
+    live = read_live(ss_client).assets[prov_repo.uid("supabase")]
+    assert live.kind == "database"
+
+    declared = cfg_file.read_text()
+    assert declared.endswith(f"  owner: {prov_repo.owner}\n")
+    cfg_file.write_text(declared + "  exclude:\n    - databases/supabase.yaml\n")
+    assert not plan_env(prov_repo.env(), ss_client).changed  # left out: no create, no delete
+    pruned = apply_env(prov_repo.env(), ss_client, prune=True)
+    assert prov_repo.uid("supabase") in pruned.deleted
