@@ -7,8 +7,9 @@ Request and response shapes follow DigitalOcean's public OpenAPI description
 [...]}``, ``{"databases": [...]}``, errors as ``{"id": "...", "message": "..."}``. Each
 deployment walks a scripted list of phases, one per poll, the way a real one moves
 PENDING_BUILD -> BUILDING -> DEPLOYING -> ACTIVE. ``on_active`` is called with a deployment's
-spec when it goes ACTIVE (a test runs the spec's POST_DEPLOY jobs there, for real); a job it
-reports failed (returns False) turns the deployment to ERROR.
+spec as it was submitted (plaintext secrets, as App Platform hands them to the containers) when
+it goes ACTIVE: a test runs the spec's POST_DEPLOY jobs there, for real; a job it reports
+failed (returns False) turns the deployment to ERROR.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class FakeDO:
     on_active: Callable[[dict[str, Any]], bool] | None = None
     superset_users: dict[str, str] = field(default_factory=dict)  # the app's logins
     _phase_left: dict[str, list[str]] = field(default_factory=dict)
+    _submitted: dict[str, dict[str, Any]] = field(default_factory=dict)  # dep id -> plaintext
     _counter: int = 0
 
     def __post_init__(self) -> None:
@@ -173,7 +175,8 @@ class FakeDO:
                     "reason": {"code": "HealthCheckFailed", "message": "health check failed"},
                 }
             ]
-        if dep["phase"] == "ACTIVE" and self.on_active and not self.on_active(dep["spec"]):
+        submitted = self._submitted.get(dep["id"], dep["spec"])
+        if dep["phase"] == "ACTIVE" and self.on_active and not self.on_active(submitted):
             dep["phase"] = "ERROR"
             dep["progress"]["steps"] = [
                 {
@@ -207,6 +210,7 @@ class FakeDO:
         app_id = str(uuid.uuid4())
         stored = _encrypt_secrets(spec)
         dep = self._new_deployment(app_id, stored, "app created")
+        self._submitted[dep["id"]] = copy.deepcopy(spec)
         url = (self.live_url or self.server.url_for("/")).rstrip("/")
         app = {
             "id": app_id,
@@ -264,6 +268,7 @@ class FakeDO:
                 return _error(400, "bad_request", "spec is required")
             app["spec"] = _encrypt_secrets(body["spec"])
             dep = self._new_deployment(app_id, app["spec"], "app spec updated")
+            self._submitted[dep["id"]] = copy.deepcopy(body["spec"])
             app["pending_deployment"] = {"id": dep["id"]}
             return _json({"app": app})
         if method == "GET" and rest == "/deployments":
