@@ -12,7 +12,7 @@ from supersetctl.cli._options import EnvOpt, environment
 from supersetctl.cli._output import emit_json, info, is_json, write
 from supersetctl.contract.environment import Environment
 from supersetctl.deploy import Progress, Waiter, apps_api, create, deploy, rollback
-from supersetctl.errors import ExitCode
+from supersetctl.errors import ExitCode, UsageError
 
 
 def _progress(event: Progress) -> None:
@@ -91,6 +91,8 @@ def deploy_cmd(
     waiter = Waiter(interval=poll_interval, timeout=timeout)
     api = apps_api(environ.environ)
     if create_app:
+        if not wait:
+            raise UsageError("--create waits for the app: drop --no-wait")
         _create(environ, api, waiter, provision=provision, admin_email=admin_email)
     result = deploy(environ, api, wait=wait, on_progress=_progress, waiter=waiter)
     for key in result.missing_secrets:

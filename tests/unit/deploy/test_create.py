@@ -288,3 +288,36 @@ def test_cli_create(
     empty.apps.clear()
     unset = run_cli([*repo, *args])
     assert unset.exit_code == 2 and "SUPERSET_SECRET_KEY" in unset.stderr
+
+
+def test_plain_deploy_fills_registry_credentials_from_the_environment_or_the_app() -> None:
+    from supersetctl.deploy.spec import carry_secrets
+
+    def spec(value: str) -> dict[str, Any]:
+        image = {"registry_type": "GHCR", "repository": "superset", "registry_credentials": value}
+        return {"services": [{"name": "web", "image": image}]}
+
+    encrypted = "EV[1:" + secrets.token_hex(4) + ":" + secrets.token_hex(8) + "]"
+    fresh = "deploy-bot:" + secrets.token_hex(20)
+    new = spec("${GHCR_CREDENTIALS}")
+    carry_secrets(new, spec(encrypted), {})
+    assert new["services"][0]["image"]["registry_credentials"] == encrypted
+    new = spec("${GHCR_CREDENTIALS}")
+    carry_secrets(new, spec(encrypted), {"GHCR_CREDENTIALS": fresh})  # a rotated token wins
+    assert new["services"][0]["image"]["registry_credentials"] == fresh
+    with pytest.raises(ConfigError) as err:
+        carry_secrets(spec("${GHCR_CREDENTIALS}"), None, {})
+    assert "export GHCR_CREDENTIALS=USERNAME:TOKEN" in str(err.value)
+
+
+def test_cli_create_refuses_no_wait(
+    repo_copy: RepoPaths,
+    run_cli,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    token: str,
+) -> None:
+    monkeypatch.setenv("DIGITALOCEAN_TOKEN", token)
+    result = run_cli(
+        ["--repo", str(repo_copy.root), "deploy", "--env", "prod", "--create", "--no-wait"]
+    )
+    assert result.exit_code == 2 and "drop --no-wait" in result.stderr
