@@ -80,7 +80,7 @@ def _check(
             "missing",
             problem=f"no {engine} cluster named '{cluster}' in the account: create it with "
             f"`{_create_command(cluster, engine, region, vpc)}` (or in the console: "
-            "Databases > Create), then run this again",
+            "Databases > Create)",
         )
     check = ClusterCheck(
         name,
