@@ -1,10 +1,15 @@
-"""An HTTP server speaking the parts of DigitalOcean's Apps API that deploy/rollback use.
+"""An HTTP server speaking the parts of DigitalOcean's API that deploy, rollback and
+``deploy --create`` use.
 
 Request and response shapes follow DigitalOcean's public OpenAPI description
-(``specification/resources/apps``): ``{"apps": [...], "links": {}, "meta": {"total": N}}``,
-``{"app": {...}}``, ``{"deployment": {...}}``, ``{"deployments": [...]}``, errors as
-``{"id": "...", "message": "..."}``. Each deployment walks a scripted list of phases, one per
-poll, the way a real one moves PENDING_BUILD -> BUILDING -> DEPLOYING -> ACTIVE.
+(``specification/resources/apps`` and ``.../databases``): ``{"apps": [...], "links": {},
+"meta": {"total": N}}``, ``{"app": {...}}``, ``{"deployment": {...}}``, ``{"deployments":
+[...]}``, ``{"databases": [...]}``, errors as ``{"id": "...", "message": "..."}``. Each
+deployment walks a scripted list of phases, one per poll, the way a real one moves
+PENDING_BUILD -> BUILDING -> DEPLOYING -> ACTIVE. ``on_active`` is called with a deployment's
+spec as it was submitted (plaintext secrets, as App Platform hands them to the containers) when
+it goes ACTIVE: a test runs the spec's POST_DEPLOY jobs there, for real; a job it reports
+failed (returns False) turns the deployment to ERROR.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import copy
 import json
 import re
 import secrets
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +61,12 @@ class FakeDO:
     propose_error: str | None = None
     running_digest: str | None = None  # what a deployment "really" runs, if not its spec's
     fail_status: dict[str, int] = field(default_factory=dict)  # path regex -> status
+    clusters: list[dict[str, Any]] = field(default_factory=list)  # GET /v2/databases
+    live_url: str | None = None  # the URL new apps answer on (default: this server)
+    on_active: Callable[[dict[str, Any]], bool] | None = None
+    superset_users: dict[str, str] = field(default_factory=dict)  # the app's logins
     _phase_left: dict[str, list[str]] = field(default_factory=dict)
+    _submitted: dict[str, dict[str, Any]] = field(default_factory=dict)  # dep id -> plaintext
     _counter: int = 0
 
     def __post_init__(self) -> None:
@@ -78,6 +90,45 @@ class FakeDO:
         }
         self.apps[self.app_id] = app
         return app
+
+    def add_cluster(
+        self,
+        name: str,
+        engine: str,
+        *,
+        status: str = "online",
+        vpc: str | None = None,
+        db_names: list[str] | None = None,
+        users: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """A managed cluster as ``GET /v2/databases`` lists it (connection details included,
+        with a password, as the real API sends them to a token with view_credentials)."""
+        password = secrets.token_urlsafe(12)
+        cluster = {
+            "id": str(uuid.uuid4()),
+            "name": name,
+            "engine": engine,
+            "version": "16" if engine == "pg" else "8",
+            "num_nodes": 1,
+            "size": "db-s-1vcpu-1gb",
+            "region": "fra1",
+            "status": status,
+            "created_at": "2026-11-01T00:00:00Z",
+            "private_network_uuid": vpc or str(uuid.uuid4()),
+            "db_names": db_names
+            if db_names is not None
+            else (["defaultdb"] if engine == "pg" else None),
+            "users": [
+                {"name": u, "role": "normal", "password": password} for u in users or ["doadmin"]
+            ],
+            "connection": {
+                "host": f"{name}.db.ondigitalocean.com",
+                "password": password,
+                "port": 25060,
+            },
+        }
+        self.clusters.append(cluster)
+        return cluster
 
     def puts(self) -> list[Call]:
         return [c for c in self.calls if c.method == "PUT"]
@@ -124,6 +175,17 @@ class FakeDO:
                     "reason": {"code": "HealthCheckFailed", "message": "health check failed"},
                 }
             ]
+        submitted = self._submitted.get(dep["id"], dep["spec"])
+        if dep["phase"] == "ACTIVE" and self.on_active and not self.on_active(submitted):
+            dep["phase"] = "ERROR"
+            dep["progress"]["steps"] = [
+                {
+                    "name": "post-deploy job",
+                    "status": "ERROR",
+                    "reason": {"code": "JobFailed", "message": "a POST_DEPLOY job failed"},
+                }
+            ]
+            return
         if dep["phase"] == "ACTIVE":
             app = self.apps[app_id]
             old = (app.get("active_deployment") or {}).get("id")
@@ -139,12 +201,40 @@ class FakeDO:
             app.pop("in_progress_deployment", None)
             app.pop("pending_deployment", None)
 
+    def _create_app(self, body: Any) -> Response:
+        if not isinstance(body, dict) or not isinstance(body.get("spec"), dict):
+            return _error(400, "bad_request", "spec is required")
+        spec = body["spec"]
+        if any((a["spec"] or {}).get("name") == spec.get("name") for a in self.apps.values()):
+            return _error(409, "conflict", "an app with this name already exists")
+        app_id = str(uuid.uuid4())
+        stored = _encrypt_secrets(spec)
+        dep = self._new_deployment(app_id, stored, "app created")
+        self._submitted[dep["id"]] = copy.deepcopy(spec)
+        url = (self.live_url or self.server.url_for("/")).rstrip("/")
+        app = {
+            "id": app_id,
+            "spec": stored,
+            "live_url": url,
+            "default_ingress": url,
+            "pending_deployment": {"id": dep["id"]},
+            "created_at": "2026-12-05T00:00:00Z",
+            "region": {"slug": spec.get("region") or "fra"},
+        }
+        self.apps[app_id] = app
+        return _json({"app": app})
+
     def _handle(self, request: Request) -> Response:
         path = request.path
         body = request.get_json(silent=True) if request.data else None
         self.calls.append(Call(request.method, path, body))
         if path == "/health":
             return _json(self.health_body, self.health_status)
+        if path == "/api/v1/security/login":  # the app's Superset, just enough to log in
+            creds = body if isinstance(body, dict) else {}
+            if self.superset_users.get(str(creds.get("username"))) == creds.get("password"):
+                return _json({"access_token": secrets.token_hex(16), "refresh_token": "r"})
+            return _json({"message": "Not authorized"}, 401)
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return _error(401, "unauthorized", "Unable to authenticate you")
         for pattern, status in self.fail_status.items():
@@ -156,6 +246,10 @@ class FakeDO:
         if method == "GET" and path == "/v2/apps":
             apps = list(self.apps.values())
             return _json({"apps": apps, "links": {}, "meta": {"total": len(apps)}})
+        if method == "GET" and path == "/v2/databases":
+            return _json({"databases": self.clusters or None})
+        if method == "POST" and path == "/v2/apps":
+            return self._create_app(body)
         if method == "POST" and path == "/v2/apps/propose":
             if not isinstance(body, dict) or "spec" not in body:
                 return _error(400, "bad_request", "spec is required")
@@ -172,8 +266,9 @@ class FakeDO:
         if method == "PUT" and rest == "":
             if not isinstance(body, dict) or "spec" not in body:
                 return _error(400, "bad_request", "spec is required")
-            app["spec"] = copy.deepcopy(body["spec"])
-            dep = self._new_deployment(app_id, body["spec"], "app spec updated")
+            app["spec"] = _encrypt_secrets(body["spec"])
+            dep = self._new_deployment(app_id, app["spec"], "app spec updated")
+            self._submitted[dep["id"]] = copy.deepcopy(body["spec"])
             app["pending_deployment"] = {"id": dep["id"]}
             return _json({"app": app})
         if method == "GET" and rest == "/deployments":
@@ -195,3 +290,30 @@ class FakeDO:
             app["spec"] = copy.deepcopy(target["spec"])
             return _json({"deployment": dep})
         return _error(404, "not_found", f"no route {method} {path}")
+
+
+def _encrypt_secrets(spec: dict[str, Any]) -> dict[str, Any]:
+    """What App Platform stores: every plaintext SECRET value (and registry credential) in its
+    encrypted ``EV[1:...:...]`` form, as the API then answers it."""
+    out = copy.deepcopy(spec)
+    scopes = [out.get("envs") or []]
+    for kind in ("services", "workers", "jobs", "static_sites", "functions"):
+        for comp in out.get(kind) or []:
+            scopes.append(comp.get("envs") or [])
+            image = comp.get("image") or {}
+            creds = image.get("registry_credentials")
+            if creds and not str(creds).startswith("EV["):
+                image["registry_credentials"] = _ev()
+    for envs in scopes:
+        for env in envs:
+            if (
+                env.get("type") == "SECRET"
+                and env.get("value")
+                and not env["value"].startswith("EV[")
+            ):
+                env["value"] = _ev()
+    return out
+
+
+def _ev() -> str:
+    return f"EV[1:{secrets.token_hex(8)}:{secrets.token_hex(16)}]"

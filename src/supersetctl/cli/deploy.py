@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import dataclasses
+from typing import Annotated, Any
 
 import typer
 
 from supersetctl.cli._app import app
 from supersetctl.cli._options import EnvOpt, environment
 from supersetctl.cli._output import emit_json, info, is_json, write
-from supersetctl.deploy import Progress, Waiter, apps_api, deploy, rollback
-from supersetctl.errors import ExitCode
+from supersetctl.contract.environment import Environment
+from supersetctl.deploy import Progress, Waiter, apps_api, create, deploy, rollback
+from supersetctl.errors import ExitCode, UsageError
 
 
 def _progress(event: Progress) -> None:
@@ -40,6 +42,23 @@ def deploy_cmd(
     ] = True,
     poll_interval: PollOption = 10.0,
     timeout: TimeoutOption = 1800.0,
+    create_app: Annotated[
+        bool,
+        typer.Option(
+            "--create",
+            help="First deploy: create the app (it must not exist yet) after checking its "
+            "managed databases, create the first admin, wait for /health, then provision. "
+            "See docs/first-deploy.md.",
+        ),
+    ] = False,
+    provision: Annotated[
+        bool,
+        typer.Option("--provision/--no-provision", help="With --create: run `apply` at the end."),
+    ] = True,
+    admin_email: Annotated[
+        str | None,
+        typer.Option("--admin-email", help="With --create: the first admin's e-mail address."),
+    ] = None,
 ) -> None:
     """Deploy the pinned image and spec to the environment's App Platform app.
 
@@ -50,13 +69,31 @@ def deploy_cmd(
     spec is restored automatically and the command exits 1. The API token comes from
     DIGITALOCEAN_TOKEN.
 
+    --create is the first deploy, on an account without the app: the same spec and checks,
+    plus what only a first deploy needs (a flag of deploy rather than a command of its own,
+    because it is a deploy: the same rendered spec, the same follow and verification). It
+    checks that the managed clusters the spec attaches exist and are online (exit 1, nothing
+    created, with the doctl command that makes a missing one), takes every SECRET from the
+    environment (exit 2 naming the unset ones), refuses an app that exists already (exit 2:
+    plain deploy is the command), creates the app with a one-off POST_DEPLOY job that creates
+    the admin from SUPERSET_ADMIN_USERNAME/PASSWORD (never resetting an existing user's
+    password), follows the deployment, checks /health and an admin login, removes the job
+    again, then provisions like `supersetctl apply` unless --no-provision. No rollback: a
+    failed first deploy leaves the app and says how to retry.
+
     Example:
 
+    \b
         DIGITALOCEAN_TOKEN=... supersetctl deploy --env prod --wait
+        DIGITALOCEAN_TOKEN=... supersetctl deploy --env prod --create
     """
     environ = environment(env)
     waiter = Waiter(interval=poll_interval, timeout=timeout)
     api = apps_api(environ.environ)
+    if create_app:
+        if not wait:
+            raise UsageError("--create waits for the app: drop --no-wait")
+        _create(environ, api, waiter, provision=provision, admin_email=admin_email)
     result = deploy(environ, api, wait=wait, on_progress=_progress, waiter=waiter)
     for key in result.missing_secrets:
         info(f"warning: SECRET {key} has no value in the spec nor on the app")
@@ -75,6 +112,45 @@ def deploy_cmd(
             else ""
         )
         write(f"FAILED: {result.app_name}: {result.reason}{rolled}\n")
+    raise typer.Exit(ExitCode.OK if result.ok else ExitCode.FINDINGS)
+
+
+def _apply(env: Environment, url: str) -> dict[str, Any]:
+    """``supersetctl apply --env ENV --yes`` against the new app's URL."""
+    from supersetctl.provision import apply_env, client_for
+
+    target = dataclasses.replace(env, url_override=url)
+    with client_for(target) as client:
+        result = apply_env(target, client)
+    return {
+        "imported": len(result.imported),
+        "deleted": len(result.deleted),
+        "requests": result.requests,
+    }
+
+
+def _create(
+    env: Environment, api: Any, waiter: Waiter, *, provision: bool, admin_email: str | None
+) -> None:
+    result = create(
+        env,
+        api,
+        admin_email=admin_email,
+        provision=(lambda url: _apply(env, url)) if provision else None,
+        on_progress=_progress,
+        waiter=waiter,
+    )
+    if is_json():
+        emit_json(result.as_dict())
+    elif result.ok:
+        done = (
+            f", provisioned ({result.provisioned['imported']} imported)"
+            if result.provisioned
+            else ""
+        )
+        write(f"created: {result.app_name} at {result.url} runs {result.digest}{done}\n")
+    else:
+        write(f"FAILED: {result.app_name}: {result.reason}\nnext: {result.next_step}\n")
     raise typer.Exit(ExitCode.OK if result.ok else ExitCode.FINDINGS)
 
 

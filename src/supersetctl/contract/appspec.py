@@ -3,7 +3,8 @@
 Keys, enums and bounds follow DigitalOcean's public OpenAPI description of ``AppSpec``
 (``specification/resources/apps/models/``) and godo's ``AppSpec``, which also accepts app-level
 ``envs`` and ``alerts``. Unknown keys are errors, as ``doctl apps spec validate --schema-only``
-treats them. Only the structure is checked here; the contract's own rules live in ``rules.py``.
+treats them. Only the structure is checked here; the contract's own rules live in
+``rules_spec.py`` and ``rules_env.py``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 NAME = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
+UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 Name = Annotated[str, Field(min_length=2, max_length=32, pattern=NAME)]
 
 
@@ -37,7 +39,9 @@ class ImageSource(_Spec):
     repository: str = Field(min_length=1)
     tag: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
     digest: str | None = Field(default=None, pattern=r"^sha256:[0-9a-f]{64}$")
-    registry_credentials: str | None = None
+    # "username:token" for GHCR and Docker Hub; App Platform encrypts it on first submission
+    # and answers EV[...]. In git: EV[...] or a ${VAR} deploy fills in (rules_spec checks).
+    registry_credentials: str | None = Field(default=None, min_length=1)
     deploy_on_push: DeployOnPush | None = None
 
     @model_validator(mode="after")
@@ -255,6 +259,12 @@ class Egress(_Spec):
     type: Literal["AUTOASSIGN", "DEDICATED_IP"] = "AUTOASSIGN"
 
 
+class Vpc(_Spec):
+    """The VPC the app joins (one per app): its components reach ``private-*`` hosts."""
+
+    id: str = Field(pattern=UUID)
+
+
 class AppSpec(_Spec):
     """infra/superset/do-app-spec.yaml"""
 
@@ -273,6 +283,7 @@ class AppSpec(_Spec):
     ingress: Ingress | None = None
     egress: Egress | None = None
     maintenance: Maintenance | None = None
+    vpc: Vpc | None = None
     features: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -287,3 +287,78 @@ def rule_spec_secrets(ctx: Context) -> None:
             f"'{prod.superset.app_name}'",
             "make them equal",
         )
+
+
+REGISTRY_VAR = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+def registry_credentials_var(value: str) -> str | None:
+    """The variable a ``registry_credentials: ${VAR}`` names (``deploy`` fills it in)."""
+    m = REGISTRY_VAR.match(value)
+    return m.group(1) if m else None
+
+
+def rule_spec_registry(ctx: Context) -> None:
+    """``registry_credentials`` of an image block: ``EV[...]`` or ``${VAR}``, never plaintext."""
+    spec, doc = ctx.spec, ctx.spec_doc
+    if spec is None or doc is None:
+        return
+    prod = ctx.configs.get("prod")
+    declared = prod.secret_names() if prod else set()
+    for keypath, image in _image_blocks(spec):
+        if image is None or image.registry_credentials is None:
+            continue
+        value = image.registry_credentials
+        where = ctx.at(doc, (*keypath, "registry_credentials"))
+        label = f"{keypath[0]}[{getattr(spec, str(keypath[0]))[int(keypath[1])].name}]"
+        var = registry_credentials_var(value)
+        if image.registry_type.value == "DOCR":
+            ctx.add(
+                doc.path,
+                where,
+                "AP-REGISTRY-CREDENTIALS",
+                f"{label} sets registry_credentials on a DOCR image",
+                "remove it: App Platform pulls from DOCR with the account's own access",
+            )
+        elif var is None and not _is_encrypted(value):
+            ctx.add(
+                doc.path,
+                where,
+                "AP-REGISTRY-CREDENTIALS",
+                f"{label} registry_credentials holds a plaintext value",
+                "write ${GHCR_CREDENTIALS} (deploy fills it from the environment) or the EV[...] "
+                "form App Platform returns; rotate the token if it was ever committed",
+            )
+        elif var is not None and prod is not None and var not in declared:
+            ctx.add(
+                doc.path,
+                where,
+                "AP-SECRET-UNDECLARED",
+                f"registry_credentials names ${{{var}}}, not declared in "
+                "config/prod/environment.yaml",
+                "add it under secrets: so every deploy checks it is set",
+            )
+
+
+def rule_spec_vpc(ctx: Context) -> None:
+    """A ``private-*`` database host resolves only inside a VPC: the app must join one."""
+    spec, doc = ctx.spec, ctx.spec_doc
+    if spec is None or doc is None or spec.vpc is not None:
+        return
+    for env in ctx.envs:
+        config, cdoc = ctx.configs.get(env), ctx.config_docs.get(env)
+        if config is None or cdoc is None:
+            continue
+        for key, db in sorted(config.databases.items()):
+            if not db.host.startswith("private-"):
+                continue
+            ctx.add(
+                cdoc.path,
+                ctx.at(cdoc, ("databases", key, "host")),
+                "AP-VPC",
+                f"{env} reaches database {key} at the private host {db.host}, but "
+                f"{doc.path} declares no vpc: the app cannot resolve it",
+                f"add `vpc: {{id: VPC_UUID}}` to {doc.path} (the cluster's "
+                "private_network_uuid in `doctl databases get CLUSTER_ID -o json`), or use the "
+                "public host with trusted sources",
+            )

@@ -28,8 +28,10 @@ from .rules_spec import (
     rule_layout,
     rule_manifest,
     rule_spec_images,
+    rule_spec_registry,
     rule_spec_runtime,
     rule_spec_secrets,
+    rule_spec_vpc,
 )
 
 RULES: dict[str, str] = {
@@ -51,6 +53,8 @@ RULES: dict[str, str] = {
     "AP-SECRET-PLAINTEXT": "a SECRET env var holds a plaintext value (allowed: unset or EV[...])",
     "AP-SECRET-UNDECLARED": "a SECRET env var of the spec is not declared in config/prod",
     "AP-APP-NAME": "the spec's app name differs from config/prod's superset.app_name",
+    "AP-REGISTRY-CREDENTIALS": "an image block's registry_credentials is plaintext (or on DOCR)",
+    "AP-VPC": "a database is reached at a private-* host but the spec declares no vpc",
     "CFG-ENV-NAME": "the environment field differs from its folder",
     "CFG-SSLMODE": "a staging or prod database connection does not require TLS",
     "CFG-READ-ONLY": "prod does not use a dedicated read-only role with strict read-only on",
@@ -73,6 +77,8 @@ ALL_RULES: tuple[Callable[[Context], None], ...] = (
     rule_spec_images,
     rule_spec_runtime,
     rule_spec_secrets,
+    rule_spec_registry,
+    rule_spec_vpc,
     rule_configs,
     rule_clusters,
     rule_provisioning_exclude,

@@ -8,11 +8,16 @@ call                                   endpoint                    pydo
 :meth:`AppsAPI.list_apps`              GET  /v2/apps               ``apps.list``
 :meth:`AppsAPI.get_app`                GET  /v2/apps/{id}          ``apps.get``
 :meth:`AppsAPI.propose`                POST /v2/apps/propose       ``apps.validate_app_spec``
+:meth:`AppsAPI.create_app`             POST /v2/apps               ``apps.create``
 :meth:`AppsAPI.update`                 PUT  /v2/apps/{id}          ``apps.update``
 :meth:`AppsAPI.list_deployments`       GET  /v2/apps/{id}/deployments  ``apps.list_deployments``
 :meth:`AppsAPI.get_deployment`         GET  /v2/apps/{id}/deployments/{dep}  ``apps.get_deployment``
 :meth:`AppsAPI.rollback`               POST /v2/apps/{id}/rollback ``apps.create_rollback``
+:meth:`AppsAPI.list_clusters`          GET  /v2/databases          ``databases.list_clusters``
 =====================================  ==========================  =========================
+
+The managed database clusters (``specification/resources/databases``) are the one call outside
+``apps``: ``deploy --create`` checks that the clusters the spec attaches exist and are online.
 
 pydo hands some 404 answers back as data (``{"id": "not_found", "message": ...}``) instead of
 raising; :meth:`AppsAPI._expect` turns those into errors too.
@@ -166,7 +171,8 @@ class AppsAPI:
         raise DeployAPIError(
             f"no App Platform app named '{name}'",
             status=404,
-            hint="create it once (doctl apps create --spec ...) or fix superset.app_name",
+            hint="create it with `supersetctl deploy --env ENV --create` (docs/first-deploy.md), "
+            "or fix superset.app_name",
         )
 
     def get_app(self, app_id: str) -> dict[str, Any]:
@@ -190,6 +196,21 @@ class AppsAPI:
         result = self._call("update app", lambda: self._client.apps.update(app_id, body))
         app: dict[str, Any] = self._expect("update app", result, "app")
         return app
+
+    def create_app(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        body = {"spec": dict(spec)}
+        result = self._call("create app", lambda: self._client.apps.create(body))
+        app: dict[str, Any] = self._expect("create app", result, "app")
+        return app
+
+    def list_clusters(self) -> list[dict[str, Any]]:
+        """Every managed database cluster of the account (one page: the API pages none)."""
+        what = "list database clusters"
+        result = self._call(what, lambda: self._client.databases.list_clusters())
+        if isinstance(result, dict) and "message" not in result:
+            return list(result.get("databases") or [])  # an empty account may answer null
+        clusters: list[dict[str, Any]] = self._expect(what, result, "databases") or []
+        return clusters
 
     def list_deployments(self, app_id: str) -> list[dict[str, Any]]:
         result = self._call(

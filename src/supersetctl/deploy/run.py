@@ -243,7 +243,7 @@ def deploy(
     app_id = str(app["id"])
     result = DeployResult(env.name, app_id, config.superset.app_name, digest)
     previous_spec = app.get("spec")
-    result.missing_secrets = carry_secrets(spec, previous_spec)
+    result.missing_secrets = carry_secrets(spec, previous_spec, env.environ)
 
     _notify(on_progress, Progress("propose", f"validating the spec for app {app_id}"))
     result.proposal = api.propose(spec, app_id)

@@ -7,18 +7,23 @@
   ``superset.clusters``;
 * every image block must carry the manifest's digest (``bump`` put it there);
 * SECRET variables that the repo leaves unset take the app's current (encrypted) value, so a
-  deploy never blanks a secret someone set in the console.
+  deploy never blanks a secret someone set in the console;
+* an image block's ``registry_credentials: ${VAR}`` (a private registry: ``username:token``)
+  takes the variable's value from the environment, else the app's current encrypted value;
+  neither is a :class:`~supersetctl.errors.ConfigError` (a literal ``${VAR}`` never leaves).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from supersetctl import redact
 from supersetctl.contract.models import EnvConfig, ImageStatus, Manifest
-from supersetctl.errors import DeployError
+from supersetctl.contract.rules_spec import registry_credentials_var
+from supersetctl.errors import ConfigError, DeployError
 from supersetctl.paths import RepoPaths
 from supersetctl.yamlio import load_document
 
@@ -48,8 +53,14 @@ def _env_lists(spec: dict[str, Any]) -> Iterator[tuple[str, list[dict[str, Any]]
         yield label, comp.get("envs") or []
 
 
-def carry_secrets(new: dict[str, Any], current: dict[str, Any] | None) -> list[str]:
-    """Fill unset SECRET values of ``new`` from ``current``; returns the keys still unset."""
+def carry_secrets(
+    new: dict[str, Any],
+    current: dict[str, Any] | None,
+    environ: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Fill unset SECRET values of ``new`` from ``current``; returns the keys still unset.
+    Registry credentials are filled too (:func:`fill_registry_credentials`)."""
+    fill_registry_credentials(new, current, environ or {})
     existing: dict[tuple[str, str], str] = {}
     for scope, envs in _env_lists(current or {}):
         for env in envs:
@@ -66,6 +77,33 @@ def carry_secrets(new: dict[str, Any], current: dict[str, Any] | None) -> list[s
             else:
                 missing.append(f"{scope}:{env.get('key')}")
     return missing
+
+
+def fill_registry_credentials(
+    new: dict[str, Any], current: dict[str, Any] | None, environ: Mapping[str, str]
+) -> None:
+    """Replace each ``registry_credentials: ${VAR}`` of ``new`` by ``environ[VAR]`` (a new
+    token wins), else by the same component's value on the app; else a ConfigError."""
+    held = {
+        label: str((comp.get("image") or {}).get("registry_credentials") or "")
+        for label, comp in components(current or {})
+    }
+    for label, comp in components(new):
+        image = comp.get("image")
+        if not isinstance(image, dict) or not image.get("registry_credentials"):
+            continue
+        var = registry_credentials_var(str(image["registry_credentials"]))
+        if var is None:
+            continue
+        value = environ.get(var) or held.get(label) or ""
+        if not value or registry_credentials_var(value):
+            raise ConfigError(
+                f"{label} pulls its image with registry_credentials ${{{var}}}, which is not set",
+                path="infra/superset/do-app-spec.yaml",
+                hint=f"export {var}=USERNAME:TOKEN (a token with read:packages for GHCR)",
+            )
+        redact.register(value)
+        image["registry_credentials"] = value
 
 
 def render_spec(

@@ -16,6 +16,7 @@ from supersetctl.yamlio import roundtrip_dump, roundtrip_load
 
 DIGEST = "sha256:" + "ab" * 32
 OTHER_DIGEST = "sha256:" + "cd" * 32
+VPC_ID = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"
 
 
 def _edit_text(path: Path, old: str, new: str, count: int = 1) -> int:
@@ -71,10 +72,12 @@ def test_real_repo_dev_is_clean(repo_copy: RepoPaths) -> None:
 
 
 def test_real_repo_unreleased_image_fails_staging_and_prod_honestly(repo_copy: RepoPaths) -> None:
+    # and AP-VPC: staging and prod reach Odoo at private-* hosts, and the id of the VPC the
+    # clusters live in is filled in once they exist (docs/first-deploy.md)
     for env in ("staging", "prod"):
         errors = _errors(validate_repo(repo_copy, [env]))
         rules = {f.rule for f in errors}
-        assert rules == {"MF-UNRELEASED", "AP-IMAGE-UNPINNED"}, errors
+        assert rules == {"MF-UNRELEASED", "AP-IMAGE-UNPINNED", "AP-VPC"}, errors
     dev = validate_repo(repo_copy, ["dev"])
     assert {f.rule for f in dev} == {"MF-UNRELEASED", "AP-IMAGE-UNPINNED"}
     assert all(f.severity is Severity.WARNING for f in dev)
@@ -82,6 +85,7 @@ def test_real_repo_unreleased_image_fails_staging_and_prod_honestly(repo_copy: R
 
 def test_released_repo_is_clean_everywhere(repo_copy: RepoPaths) -> None:
     _release(repo_copy)
+    _edit_text(repo_copy.app_spec, "region: fra\n", "region: fra\nvpc:\n  id: " + VPC_ID + "\n")
     assert _errors(validate_repo(repo_copy)) == []
 
 
@@ -596,3 +600,82 @@ def test_project_ref_only_for_supabase(repo_copy: RepoPaths) -> None:
     _edit_text(cfg, "    kind: supabase\n", "    kind: postgres\n")
     found = _only(validate_repo(repo_copy, ["dev"]), "CT-SCHEMA")
     assert found and "project_ref is for kind: supabase only" in found[0].message
+
+
+# ---------------------------------------------------------------- vpc and registry credentials
+
+TESTDATA = Path(__file__).parent / "testdata"
+DOCS = Path(__file__).parents[3] / "docs" / "validate.md"
+
+
+def _fragment(name: str) -> dict[str, object]:
+    data = roundtrip_load((TESTDATA / name).read_text())
+    assert isinstance(data, dict)
+    return dict(data)
+
+
+def _with_image_fragment(repo: RepoPaths, name: str) -> int:
+    """Put the fragment's image block on services[web]; return the credentials' line."""
+    image = _fragment(name)["image"]
+
+    def change(node: object) -> None:
+        assert isinstance(node, dict)
+        node["services"][0]["image"] = image
+
+    _edit_yaml(repo.app_spec, change)
+    return _line_of(repo.app_spec, "registry_credentials")
+
+
+def test_ap_vpc_a_private_host_needs_the_app_in_a_vpc(repo_copy: RepoPaths) -> None:
+    host = _fragment("ap-vpc-fail.yaml")["databases"]["odoo"]["host"]  # type: ignore[index]
+    assert host in repo_copy.env_config("prod").read_text()
+    (found,) = _only(validate_repo(repo_copy, ["prod"]), "AP-VPC")
+    assert found.path == "config/prod/environment.yaml"
+    assert found.line == _line_of(repo_copy.env_config("prod"), "host: private-")
+    assert "declares no vpc" in found.message and "private_network_uuid" in found.fix
+    assert _only(validate_repo(repo_copy, ["dev"]), "AP-VPC") == []  # dev: a local host
+    vpc = _fragment("ap-vpc-pass.yaml")["vpc"]
+    _edit_yaml(repo_copy.app_spec, lambda node: node.update(vpc=vpc))  # type: ignore[attr-defined]
+    findings = validate_repo(repo_copy, ["prod"])
+    assert _only(findings, "AP-VPC") == [] and _only(findings, "AP-SCHEMA") == []
+
+
+def test_ap_schema_vpc_id_must_be_a_uuid(repo_copy: RepoPaths) -> None:
+    _edit_yaml(repo_copy.app_spec, lambda node: node.update(vpc={"id": "my-vpc"}))  # type: ignore[attr-defined]
+    (found,) = _only(validate_repo(repo_copy, ["dev"]), "AP-SCHEMA")
+    assert "vpc" in found.message
+
+
+def test_ap_registry_credentials_plaintext_is_refused(repo_copy: RepoPaths) -> None:
+    line = _with_image_fragment(repo_copy, "ap-registry-credentials-fail.yaml")
+    (found,) = _only(validate_repo(repo_copy, ["dev"]), "AP-REGISTRY-CREDENTIALS")
+    assert (found.path, found.line) == ("infra/superset/do-app-spec.yaml", line)
+    assert "plaintext" in found.message and "${GHCR_CREDENTIALS}" in found.fix
+
+
+def test_ap_registry_credentials_placeholder_or_encrypted_pass(repo_copy: RepoPaths) -> None:
+    line = _with_image_fragment(repo_copy, "ap-registry-credentials-pass.yaml")
+    findings = validate_repo(repo_copy, ["prod"])
+    assert _only(findings, "AP-REGISTRY-CREDENTIALS") == []
+    (undeclared,) = _only(findings, "AP-SECRET-UNDECLARED")  # until config/prod names it
+    assert undeclared.line == line and "GHCR_CREDENTIALS" in undeclared.message
+    _edit_text(
+        repo_copy.env_config("prod"),
+        "secrets:\n",
+        "secrets:\n  - name: GHCR_CREDENTIALS\n    description: GHCR pull credentials\n",
+    )
+    assert _only(validate_repo(repo_copy, ["prod"]), "AP-SECRET-UNDECLARED") == []
+    _edit_text(repo_copy.app_spec, "${GHCR_CREDENTIALS}", "EV[1:abcd:efgh]")
+    assert _only(validate_repo(repo_copy, ["prod"]), "AP-REGISTRY-CREDENTIALS") == []
+
+
+def test_ap_registry_credentials_on_docr_is_refused(repo_copy: RepoPaths) -> None:
+    _with_image_fragment(repo_copy, "ap-registry-credentials-pass.yaml")
+    _edit_text(repo_copy.app_spec, "registry_type: GHCR", "registry_type: DOCR")
+    found = _only(validate_repo(repo_copy, ["dev"]), "AP-REGISTRY-CREDENTIALS")
+    assert found and "DOCR" in found[0].message
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in TESTDATA.glob("ap-*.yaml")))
+def test_each_rule_example_is_shown_in_the_docs(name: str) -> None:
+    assert (TESTDATA / name).read_text().strip() in DOCS.read_text()
