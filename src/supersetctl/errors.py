@@ -11,6 +11,7 @@ The tree::
     ├── DatabaseError                PostgreSQL refused or failed (exit 1)
     ├── RegistryError                an OCI registry refused or failed (exit 1)
     ├── DeployError                  the DigitalOcean API refused or a deployment failed (exit 1)
+    ├── GitHubError                  the GitHub API refused or failed (exit 1)
     ├── LocalStackError              the local stack could not start, stop or answer (exit 1)
     └── OperationFailed              a command ran and found failures (exit 1)
 
@@ -101,6 +102,10 @@ class RegistryError(SupersetctlError):
 
 
 class DeployError(SupersetctlError):
+    pass
+
+
+class GitHubError(SupersetctlError):
     pass
 
 

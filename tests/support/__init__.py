@@ -10,6 +10,8 @@ Everything the tests and the benchmarks share lives here, so neither imports the
   database, a local OCI registry, headless Chromium); ``tests/conftest.py`` loads them.
 - ``oci``: tiny OCI image layouts built on disk.
 - ``fake_do``: an HTTP server speaking DigitalOcean's Apps API.
+- ``fake_github``: an HTTP server speaking GitHub's REST API for pull request comments.
+- ``workflows``: runs a GitHub workflow's job here, step by step, as Actions would.
 - ``tls``: a throwaway CA and a server certificate for 127.0.0.1.
 - ``secret_corpus``: fake secrets and placeholders generated at run time.
 - ``layouts``: a provisioning layout of N datasets / charts / dashboards.

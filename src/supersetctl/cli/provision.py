@@ -23,6 +23,7 @@ from supersetctl.provision import (
     drift_env,
     export_env,
     import_bundle,
+    plan_report,
     prepare,
     send_plan,
 )
@@ -49,27 +50,46 @@ def plan(
     url: UrlOpt = None,
     verbose_plan: Annotated[bool, typer.Option("--all", help="List unchanged assets too.")] = False,
     refresh: RefreshOpt = False,
+    markdown: Annotated[
+        Path | None,
+        typer.Option(
+            "--markdown",
+            help="Also write the plan as Markdown to this file (for a pull request comment or "
+            "a job summary); a plan that cannot be made writes its error there.",
+        ),
+    ] = None,
+    changes_ok: Annotated[
+        bool,
+        typer.Option(
+            "--changes-ok",
+            help="Exit 0 when the plan shows changes to apply (conflicts and failures still "
+            "exit 1): for a CI step that reports a plan rather than gates on it.",
+        ),
+    ] = False,
 ) -> None:
     """Show what `apply` would change: create, update (field by field), delete, unchanged,
     and conflicts (a file whose asset another repo owns, or whose slug a live asset holds).
 
     Reads the provisioning files and the live Superset (read requests only); secrets are
     redacted. Exit 0 when nothing would change, 1 when something would (or conflicts).
+    With --markdown, each change also names the dashboards it touches.
 
     Example:
 
     \b
         supersetctl plan --env staging
         supersetctl --format json plan --env prod --prune
+        supersetctl plan --env prod --markdown plan-prod.md --changes-ok
     """
     environ = environment(env, url=url)
-    with client_for(environ) as client, progress() as shown:
-        result = prepare(environ, client, prune=prune, refresh=refresh, progress=shown).plan
+    with progress() as shown:
+        result = plan_report(environ, markdown, prune=prune, refresh=refresh, progress=shown).plan
     if is_json():
         emit_json(result.as_dict())
     else:
         write(_render_plan(result, show_unchanged=verbose_plan))
-    raise typer.Exit(ExitCode.FINDINGS if result.changed else ExitCode.OK)
+    failed = result.conflicts or (result.pending and not changes_ok)
+    raise typer.Exit(ExitCode.FINDINGS if failed else ExitCode.OK)
 
 
 def _confirm(prepared: Prepared, env: str, yes: bool) -> None:

@@ -16,7 +16,8 @@ from typing import Any
 
 from supersetctl.contract.environment import Environment
 from supersetctl.contract.models import db_var_prefix
-from supersetctl.errors import ConfigError, SupersetAPIError
+from supersetctl.errors import ConfigError, SupersetAPIError, SupersetctlError
+from supersetctl.fsutil import atomic_write
 from supersetctl.progress import NO_PROGRESS, Progress
 from supersetctl.superset import Credentials, SupersetClient, parse, read_path
 from supersetctl.superset.tokens import TokenCache
@@ -44,6 +45,7 @@ from .model import ApplyResult, Desired, Plan
 from .ownership import database_endpoint
 from .planner import content_needed, desired_key, make_plan
 from .rebundle import adopt_bundle
+from .report import error_markdown, plan_markdown
 from .resolve import resolve
 from .variables import Variables
 
@@ -381,3 +383,29 @@ __all__ = [
     "send_plan",
     "variables_for",
 ]
+
+
+def plan_report(
+    env: Environment,
+    markdown: Path | None = None,
+    *,
+    client: SupersetClient | None = None,
+    **options: Any,
+) -> Prepared:
+    """:func:`prepare` (with a client of its own unless given one), and with ``markdown`` its
+    plan as Markdown in that file (a pull request comment, a job summary). A plan that cannot
+    be made (no credentials, Superset unreachable, a broken layout) writes its error there
+    before raising, so the comment says why."""
+    try:
+        if client is not None:
+            prepared = prepare(env, client, **options)
+        else:
+            with client_for(env) as own:
+                prepared = prepare(env, own, **options)
+    except SupersetctlError as exc:
+        if markdown is not None:
+            atomic_write(markdown, error_markdown(env.name, str(exc)))
+        raise
+    if markdown is not None:
+        atomic_write(markdown, plan_markdown(env.name, prepared.plan, prepared.desired, env.url))
+    return prepared

@@ -1,0 +1,115 @@
+"""A plan as Markdown, for a pull request comment and a CI job summary.
+
+One section per environment: the counts, then each change with the file it comes from, the
+dashboards it touches (a dataset reaches the dashboards of its charts) and its field diffs
+folded under ``<details>``. Every value goes through :func:`supersetctl.redact.redact`, so a
+secret never reaches the comment even when a file or the instance holds one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from supersetctl.redact import redact
+
+from .model import Change, Desired, Plan
+from .normalize import chart_nodes
+
+MARKER = "<!-- supersetctl-plan:{env} -->"
+_ICON = {"create": "+", "update": "~", "delete": "-", "conflict": "!", "foreign": "=",
+         "unmanaged": "?"}  # fmt: skip
+_MAX_DIFFS = 20  # per change; the rest is counted
+_MAX_CHANGES = 200  # GitHub refuses a comment over 65,536 characters
+
+
+def touched_dashboards(desired: Iterable[Desired]) -> dict[str, list[str]]:
+    """uuid of every file -> the titles of the dashboards it reaches (sorted)."""
+    by_uuid = {d.uuid: d for d in desired}
+    charts_of_dataset: dict[str, set[str]] = defaultdict(set)
+    datasets_of_db: dict[str, set[str]] = defaultdict(set)
+    dashboards_of_chart: dict[str, set[str]] = defaultdict(set)
+    for d in by_uuid.values():
+        if d.kind == "chart":
+            charts_of_dataset[str(d.data.get("dataset_uuid", "")).lower()].add(d.uuid)
+        elif d.kind == "dataset":
+            datasets_of_db[str(d.data.get("database_uuid", "")).lower()].add(d.uuid)
+        elif d.kind == "dashboard":
+            title = str(d.data.get("dashboard_title") or d.uuid)
+            for node in chart_nodes(d.data.get("position")):
+                uid = str(node["meta"].get("uuid") or "").lower()
+                if uid:
+                    dashboards_of_chart[uid].add(title)
+    out: dict[str, list[str]] = {}
+    for uid, d in by_uuid.items():
+        if d.kind == "dashboard":
+            titles = {str(d.data.get("dashboard_title") or uid)}
+        elif d.kind == "chart":
+            titles = set(dashboards_of_chart[uid])
+        elif d.kind == "dataset":
+            titles = {t for c in charts_of_dataset[uid] for t in dashboards_of_chart[c]}
+        else:
+            titles = {
+                t
+                for ds in datasets_of_db[uid]
+                for c in charts_of_dataset[ds]
+                for t in dashboards_of_chart[c]
+            }
+        out[uid] = sorted(titles)
+    return out
+
+
+def _value(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    text = text if len(text) <= 200 else text[:197] + "..."
+    return "`" + text.replace("`", "'").replace("\n", " ") + "`"
+
+
+def _change(c: Change, touched: dict[str, list[str]]) -> list[str]:
+    where = f" (`{c.file}`)" if c.file else (f" (id {c.id})" if c.id is not None else "")
+    head = f"- `{_ICON.get(c.action, '?')}` **{c.action}** {c.kind} *{c.name}*{where}"
+    lines = [head]
+    if c.note:
+        lines.append(f"  - {c.note}")
+    dashboards = touched.get(c.uuid, [])
+    if dashboards and c.kind != "dashboard":
+        lines.append("  - dashboards: " + ", ".join(f"*{t}*" for t in dashboards))
+    if c.diffs:
+        lines += ["  <details><summary>" + f"{len(c.diffs)} field(s)</summary>", ""]
+        lines += ["  | field | live | in git |", "  |---|---|---|"]
+        for d in c.diffs[:_MAX_DIFFS]:
+            lines.append(f"  | `{d.path}` | {_value(d.live)} | {_value(d.desired)} |")
+        if len(c.diffs) > _MAX_DIFFS:
+            lines.append(f"  | ... | {len(c.diffs) - _MAX_DIFFS} more | |")
+        lines += ["", "  </details>"]
+    return lines
+
+
+def plan_markdown(env: str, plan: Plan, desired: Iterable[Desired], url: str = "") -> str:
+    """The Markdown section of one environment's plan (starts with its sticky-comment marker)."""
+    touched = touched_dashboards(desired)
+    counts = {a: n for a, n in plan.counts().items() if n}
+    summary = ", ".join(f"{n} {a}" for a, n in counts.items()) or "nothing"
+    verdict = (
+        "conflicts: `apply` would refuse"
+        if plan.conflicts
+        else ("changes to apply" if plan.pending else "in sync")
+    )
+    where = f" ({url})" if url else ""
+    lines = [MARKER.format(env=env), f"### supersetctl plan: {env}{where}: {verdict}", "",
+             f"{summary}.", ""]  # fmt: skip
+    shown = [c for c in plan.changes if c.action != "unchanged"]
+    for c in shown[:_MAX_CHANGES]:
+        lines += _change(c, touched)
+    if len(shown) > _MAX_CHANGES:
+        lines.append(f"- ... {len(shown) - _MAX_CHANGES} more (run `supersetctl plan --env {env}`)")
+    return redact("\n".join(lines).rstrip() + "\n")
+
+
+def error_markdown(env: str, message: str) -> str:
+    """The section of an environment whose plan could not be made."""
+    return redact(
+        f"{MARKER.format(env=env)}\n### supersetctl plan: {env}: failed\n\n```\n{message}\n```\n"
+    )
