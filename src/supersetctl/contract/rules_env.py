@@ -157,6 +157,7 @@ def rule_provisioning_exclude(ctx: Context) -> None:
                     "infra/superset/provisioning/",
                     "fix the pattern (relative to infra/superset/provisioning/, e.g. "
                     "databases/supabase.yaml) or remove it",
+                    Severity.WARNING,  # a typo that leaves a file in is PV-UNDECLARED-VAR's
                 )
 
 
