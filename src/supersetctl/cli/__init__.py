@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "health": "ops",
     "backup": "ops",
     "restore": "ops",
+    "upgrade": "upgrade",
 }
 
 # global options that take a value: the token after them is not the command
