@@ -11,6 +11,7 @@ from supersetctl.cli._options import EnvOpt, environment
 from supersetctl.cli._output import emit_json, info, is_json, write
 from supersetctl.deploy import Progress, Waiter, apps_api, deploy, rollback
 from supersetctl.errors import ExitCode
+from supersetctl.upgrade.platform import guard_for
 
 
 def _progress(event: Progress) -> None:
@@ -24,6 +25,15 @@ PollOption = Annotated[
 TimeoutOption = Annotated[
     float,
     typer.Option("--timeout", min=1.0, help="Give up following a deployment after this long."),
+]
+BackupOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--metadata-backup/--no-metadata-backup",
+        help="Back up the metadata database (SUPERSET_METADATA_DB_URL) before a deployment "
+        "whose PRE_DEPLOY job migrates it, and restore it when that deployment is rolled "
+        "back. Default: on when the variable is set.",
+    ),
 ]
 
 
@@ -40,6 +50,7 @@ def deploy_cmd(
     ] = True,
     poll_interval: PollOption = 10.0,
     timeout: TimeoutOption = 1800.0,
+    metadata_backup: BackupOption = None,
 ) -> None:
     """Deploy the pinned image and spec to the environment's App Platform app.
 
@@ -57,7 +68,10 @@ def deploy_cmd(
     environ = environment(env)
     waiter = Waiter(interval=poll_interval, timeout=timeout)
     api = apps_api(environ.environ)
-    result = deploy(environ, api, wait=wait, on_progress=_progress, waiter=waiter)
+    guard, warning = guard_for(environ, metadata_backup)
+    if warning:
+        info(f"warning: {warning}")
+    result = deploy(environ, api, wait=wait, on_progress=_progress, waiter=waiter, guard=guard)
     for key in result.missing_secrets:
         info(f"warning: SECRET {key} has no value in the spec nor on the app")
     if is_json():
@@ -98,6 +112,7 @@ def rollback_cmd(
     ] = False,
     poll_interval: PollOption = 10.0,
     timeout: TimeoutOption = 1800.0,
+    metadata_backup: BackupOption = None,
 ) -> None:
     """Roll the environment's app back to an earlier deployment.
 
@@ -119,6 +134,7 @@ def rollback_cmd(
         pin=pin,
         on_progress=_progress,
         waiter=waiter,
+        guard=guard_for(environ, metadata_backup)[0],
     )
     if is_json():
         emit_json(result.as_dict())
