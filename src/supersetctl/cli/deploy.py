@@ -116,8 +116,10 @@ def rollback_cmd(
 ) -> None:
     """Roll the environment's app back to an earlier deployment.
 
-    Without --to, picks the newest deployment before the active one that went live. Exit 1
-    when the rollback deployment does not become ACTIVE.
+    Without --to, picks the newest deployment before the active one that went live. When
+    `deploy` backed up the metadata database before the active deployment and its migrations
+    moved the schema since, that backup is restored first (SUPERSET_METADATA_DB_URL; see
+    docs/upgrade.md). Exit 1 when the rollback deployment does not become ACTIVE.
 
     Example:
 

@@ -22,6 +22,10 @@ from .metadata import MetadataBackup, UpgradeFailed, restore, revision, take_bac
 from .procedure import Target, UpgradeResult, upgrade
 
 
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in version.split(".")[:3])
+
+
 def upgrade_local(
     env: Environment,
     to_version: str | None = None,
@@ -47,6 +51,13 @@ def upgrade_local(
         )
     say = progress or (lambda _m: None)
     target = LocalTarget(LocalStack(env.paths), env, health_timeout=health_timeout, progress=say)
+    if _release(wanted) < _release(target.version()):
+        raise UsageError(
+            f"Superset {wanted} is older than the {target.version()} the stack runs: "
+            "migrations only go forward",
+            hint="to go back, restore a backup taken before the upgrade "
+            "(supersetctl restore ARCHIVE --env dev --force) on a stack of that version",
+        )
     return upgrade(target, wanted, progress=say, verify=verify)
 
 

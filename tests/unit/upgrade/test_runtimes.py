@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,3 +63,14 @@ def test_lock_version_errors(tmp_path: Path) -> None:
     (tmp_path / "r.txt").write_text("flask==3\n")
     with pytest.raises(rt.LocalStackError, match="pins no apache-superset"):
         rt.lock_version(tmp_path / "r.txt")
+
+
+def test_cli_upgrade_refuses_what_it_cannot_do(repo_copy: RepoPaths, run_cli: Any) -> None:
+    repo = ["--repo", str(repo_copy.root)]
+    staging = run_cli([*repo, "upgrade", "--env", "staging"])
+    assert staging.exit_code == 2 and "dev environment only" in staging.stderr
+    unknown = run_cli([*repo, "upgrade", "--env", "dev", "--to", "5.0.0"])
+    assert unknown.exit_code == 2 and "no runtime lock for Superset 5.0.0" in unknown.stderr
+    down = run_cli([*repo, "--format", "json", "upgrade", "--env", "dev"])
+    assert down.exit_code == 1 and "not running" in down.stderr
+    assert json.loads(down.stdout)["error"]["hint"] == "`supersetctl up` starts it first"
