@@ -185,6 +185,7 @@ def test_upgrade_to_the_pinned_version(stack: Stack, capsys: pytest.CaptureFixtu
     assert code == 0, (out, err)
     assert out["from"] == PREVIOUS and out["to"] == PINNED and out["serving"] == PINNED
     assert [s["step"] for s in out["steps"]] == [
+        "preflight",
         "backup",
         "switch",
         "migrate",

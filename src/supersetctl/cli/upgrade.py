@@ -54,13 +54,15 @@ def upgrade_cmd(
 ) -> None:
     """Upgrade the local stack's Superset, rolling back on any failure.
 
-    Backs up the metadata database (into .local/backups/dev, like `backup`), stops Superset,
-    installs the new version's runtime when missing, migrates (superset db upgrade, init: the
-    app spec's PRE_DEPLOY job), starts it and waits for /health, then proves it: `plan` clean
-    against the files and every chart's data query answering. A failure in any of these stops
-    the new version, restores the metadata from the backup, and starts the old version again
-    (exit 1). App Platform environments upgrade with `deploy` (a backup before a deployment
-    that migrates, a restore on its roll back).
+    Checks first that `plan` is clean and every chart's data query answers (else exit 1,
+    nothing changed). Then backs up the metadata database (into .local/backups/dev, like
+    `backup`), stops Superset, installs the new version's runtime when missing, migrates
+    (superset db upgrade, init: the app spec's PRE_DEPLOY job), starts it and waits for
+    /health, and proves it: `plan` clean against the files and every chart's data query
+    answering. A failure in any of these stops the new version, restores the metadata from
+    the backup, and starts the old version again, which must answer every chart (exit 1).
+    App Platform environments upgrade with `deploy` (a backup before a deployment that
+    migrates, a restore on its roll back).
 
     Example:
 

@@ -1,5 +1,7 @@
 """The upgrade, step by step, on any :class:`Target`.
 
+0. ``preflight`` (with ``verify``): ``plan`` clean and every chart answering before anything
+   changes, so that what the checks of step 5 find is the upgrade's doing;
 1. ``backup``: the metadata database, before anything changes (:mod:`.metadata`);
 2. ``switch``: the old version stops, the new one is there (installed, not yet serving);
 3. ``migrate``: ``superset db upgrade && superset init`` by the new version (the app spec's
@@ -137,8 +139,8 @@ def upgrade(
     target: Target, to_version: str, *, progress: Progress = _quiet, verify: bool = True
 ) -> UpgradeResult:
     """Upgrade ``target`` to ``to_version``; see the module docstring. Raises
-    :class:`UpgradeFailed` only when nothing was changed yet (the backup failed); every later
-    failure is in the result, rolled back."""
+    :class:`UpgradeFailed` only when nothing was changed yet (the preflight or the backup
+    failed); every later failure is in the result, rolled back."""
     started = time.monotonic()
     result = UpgradeResult(target.version(), to_version)
     if result.from_version == to_version:
@@ -146,6 +148,9 @@ def upgrade(
             f"Superset {to_version} runs already", hint="nothing to upgrade; --to VERSION"
         )
     result.revision_before = target.revision()
+    if verify:
+        progress("preflight: plan and every chart's data query before the upgrade")
+        _timed(result.steps, "preflight", lambda: _preflight(target))
     progress(f"backing up the metadata database (revision {result.revision_before})")
     result.backup = _timed(result.steps, "backup", target.backup)
     step = "switch"
@@ -177,6 +182,24 @@ def upgrade(
         result.ok = True
     result.seconds = time.monotonic() - started
     return result
+
+
+def _preflight(target: Target) -> None:
+    changes = target.plan_changes()
+    if changes:
+        raise UpgradeFailed(
+            f"plan finds {changes} change(s) before the upgrade: the checks after it would "
+            "not tell the upgrade's doing from these",
+            hint="apply them first (supersetctl apply --env dev), or see supersetctl plan",
+        )
+    report = target.charts()
+    if not report.ok:
+        try:
+            _check_charts(report)
+        except UpgradeFailed as exc:
+            raise UpgradeFailed(
+                f"before the upgrade: {exc.message}", hint="fix those charts first"
+            ) from None
 
 
 def _check_charts(report: ChartReport) -> None:

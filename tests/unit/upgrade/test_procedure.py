@@ -50,7 +50,7 @@ class FakeTarget:
 
     def plan_changes(self) -> int:
         self.calls.append("plan")
-        return 2 if self.fail == "plan" else 0
+        return 2 if self.fail == "plan" and self.switched_to == "6.1.0" else 0
 
     def charts(self) -> ChartReport:
         self.calls.append("charts")
@@ -67,8 +67,11 @@ def test_success_runs_every_step_in_order() -> None:
     target = FakeTarget()
     result = upgrade(target, "6.1.0")
     assert result.ok and result.serving == "6.1.0" and not result.rolled_back
-    assert target.calls == ["backup", "switch 6.1.0", "migrate", "start 6.1.0", "plan", "charts"]
+    assert target.calls == [
+        *("plan", "charts", "backup", "switch 6.1.0", "migrate", "start 6.1.0", "plan", "charts")
+    ]
     assert [s for s, _ in result.steps] == [
+        "preflight",
         "backup",
         "switch",
         "migrate",
@@ -104,7 +107,19 @@ def test_a_failed_backup_changes_nothing() -> None:
     target = FakeTarget(fail="backup")
     with pytest.raises(UpgradeFailed, match="pg_dump"):
         upgrade(target, "6.1.0")
-    assert target.calls == ["backup"]
+    assert target.calls == ["plan", "charts", "backup"]
+
+
+def test_pending_changes_or_broken_charts_stop_it_before_anything_changes() -> None:
+    pending = FakeTarget()
+    pending.plan_changes = lambda: 3  # type: ignore[method-assign]
+    with pytest.raises(UpgradeFailed, match=r"plan finds 3 change\(s\) before the upgrade"):
+        upgrade(pending, "6.1.0")
+    broken = FakeTarget(charts_ok=False)
+    broken.switched_to = "6.1.0"  # its charts fail already
+    with pytest.raises(UpgradeFailed, match="before the upgrade: 1 of 1 chart queries failed"):
+        upgrade(broken, "6.1.0")
+    assert "backup" not in pending.calls + broken.calls
 
 
 def test_the_running_version_is_no_upgrade() -> None:
