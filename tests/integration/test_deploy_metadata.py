@@ -74,8 +74,8 @@ def state(url: str) -> tuple[str, list[str], int]:
 class MigratingGuard(PlatformGuard):
     """The real guard; the deployment it is told about runs its PRE_DEPLOY job right away."""
 
-    def __init__(self, env: Environment, url: str) -> None:
-        super().__init__(env)
+    def __init__(self, env: Environment, url: str, backups_to: str | None = None) -> None:
+        super().__init__(env, backups_to=backups_to)
         self.url = url
         self.migrated: list[str] = []
 
@@ -163,3 +163,42 @@ def test_cli_deploy_needs_the_metadata_url_for_a_backup(
     warned = run_cli([*repo, "deploy", "--env", "prod", "--poll-interval", "0"])
     assert warned.exit_code == 0, warned.stderr
     assert "no metadata backup" in warned.stderr
+
+
+@pytest.fixture
+def s3_environ() -> Iterator[dict[str, str]]:
+    """moto's S3-compatible server on 127.0.0.1 with one bucket; the S3 variables."""
+    from moto.server import ThreadedMotoServer
+
+    from supersetctl.ops import storage
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    environ = {
+        "AWS_ACCESS_KEY_ID": "test" + secrets.token_hex(4),
+        "AWS_SECRET_ACCESS_KEY": "sk_" + secrets.token_hex(16),
+        "S3_ENDPOINT_URL": f"http://{host}:{port}",
+        "S3_REGION": "us-east-1",
+    }
+    storage.s3_client(environ).create_bucket(Bucket="predeploy")
+    try:
+        yield environ
+    finally:
+        server.stop()
+
+
+def test_backup_in_s3_is_restored_from_there(
+    setup: tuple[FakeDO, AppsAPI, Environment], metadata: str, s3_environ: dict[str, str]
+) -> None:
+    fake, api, base = setup
+    env = base.with_environ(s3_environ)
+    before = state(metadata)
+    fake.scripts = [ERROR_PHASES]
+    guard = MigratingGuard(env, metadata, backups_to="s3://predeploy/superset/")
+    result = deploy(env, api, waiter=instant(), guard=guard)
+    assert str(result.metadata_backup).startswith("s3://predeploy/superset/superset-prod-")
+    assert result.rolled_back and result.metadata_restored
+    assert not str(result.metadata_restored).startswith("FAILED"), result.metadata_restored
+    assert state(metadata) == before
+    assert not (env.paths.local / "backups" / "prod").exists()  # nothing kept on this machine

@@ -35,6 +35,14 @@ BackupOption = Annotated[
         "back. Default: on when the variable is set.",
     ),
 ]
+BackupToOption = Annotated[
+    str | None,
+    typer.Option(
+        "--metadata-backup-to",
+        help="Where that backup goes: a folder (default .local/backups/ENV) or "
+        "s3://BUCKET/PREFIX (S3 settings as for `backup`).",
+    ),
+]
 
 
 @app.command("deploy")
@@ -51,6 +59,7 @@ def deploy_cmd(
     poll_interval: PollOption = 10.0,
     timeout: TimeoutOption = 1800.0,
     metadata_backup: BackupOption = None,
+    metadata_backup_to: BackupToOption = None,
 ) -> None:
     """Deploy the pinned image and spec to the environment's App Platform app.
 
@@ -68,7 +77,7 @@ def deploy_cmd(
     environ = environment(env)
     waiter = Waiter(interval=poll_interval, timeout=timeout)
     api = apps_api(environ.environ)
-    guard, warning = guard_for(environ, metadata_backup)
+    guard, warning = guard_for(environ, metadata_backup, backups_to=metadata_backup_to)
     if warning:
         info(f"warning: {warning}")
     result = deploy(environ, api, wait=wait, on_progress=_progress, waiter=waiter, guard=guard)

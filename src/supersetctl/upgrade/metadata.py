@@ -28,13 +28,18 @@ class UpgradeFailed(OperationFailed):
 
 @dataclass(frozen=True)
 class MetadataBackup:
-    """An archive of the metadata database and the alembic revision it holds."""
+    """An archive of the metadata database (a path or an ``s3://`` URL) and the alembic
+    revision it holds."""
 
-    archive: Path
+    archive: str
     revision: str | None
 
+    @property
+    def name(self) -> str:
+        return self.archive.rstrip("/").rsplit("/", 1)[-1]
+
     def as_dict(self) -> dict[str, Any]:
-        return {"archive": str(self.archive), "revision": self.revision}
+        return {"archive": self.archive, "revision": self.revision}
 
 
 def revision(conninfo: Mapping[str, str]) -> str | None:
@@ -58,30 +63,33 @@ def metadata_conninfo(env: Environment) -> dict[str, str]:
 
 def take_backup(env: Environment, *, to: str | None = None) -> MetadataBackup:
     """A backup of ``env``'s metadata database (what ``supersetctl backup --env ENV`` writes,
-    without the asset export) in a local folder (default ``.local/backups/<env>``)."""
+    without the asset export) at ``to``: a folder (default ``.local/backups/<env>``) or
+    ``s3://BUCKET/PREFIX`` (S3 settings from ``env``'s variables), with retention there."""
     from supersetctl.ops.backup import back_up
-    from supersetctl.ops.storage import is_s3
 
-    if to is not None and is_s3(to):
-        raise OperationFailed(
-            "an upgrade keeps its backup in a local folder (it restores from it)",
-            hint="pass a folder, or none for .local/backups/<env>",
-        )
     before = revision(metadata_conninfo(env))
     run = back_up(env, to=to)
     log.info("metadata backup %s at revision %s", run.where, before)
-    return MetadataBackup(Path(run.where), before)
+    return MetadataBackup(run.where, before)
 
 
-def restore(backup: MetadataBackup, target: Mapping[str, str]) -> str | None:
+def restore(
+    backup: MetadataBackup, target: Mapping[str, str], environ: Mapping[str, str] | None = None
+) -> str | None:
     """Put ``backup`` back into the metadata database ``target`` (its content replaced in one
-    transaction); returns the revision it holds after, which must be the backup's."""
-    from supersetctl.ops.restore import restore_backup
+    transaction; an ``s3://`` archive is downloaded first with the S3 settings of ``environ``);
+    returns the revision it holds after, which must be the backup's."""
+    import tempfile
 
-    result = restore_backup(backup.archive, target, force=True)
+    from supersetctl.ops.restore import restore_backup
+    from supersetctl.ops.storage import local_copy
+
+    with tempfile.TemporaryDirectory(prefix="supersetctl-upgrade-") as tmp:
+        archive = local_copy(backup.archive, Path(tmp), environ or {})
+        result = restore_backup(archive, target, force=True)
     if not result.comparison.matches:
         raise UpgradeFailed(
-            f"the restore of {backup.archive.name} does not hold the objects it recorded",
+            f"the restore of {backup.name} does not hold the objects it recorded",
             hint=f"restore it by hand: supersetctl restore {backup.archive} --env ENV --force",
         )
     after = revision(target)

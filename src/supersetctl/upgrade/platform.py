@@ -4,10 +4,11 @@
 Before a deployment whose images differ from the running ones (its PRE_DEPLOY job will run
 ``superset db upgrade && superset init`` on the metadata database), :class:`PlatformGuard`
 takes a backup with :func:`~supersetctl.upgrade.metadata.take_backup` (where ``backup`` puts
-it) and records it against the deployment in ``.local/upgrade/<env>.json``. Before that
-deployment is rolled back (by ``deploy`` itself, or later by ``rollback``), it restores the
-backup when the metadata database's revision is no longer the one backed up. The metadata
-database is the one ``SUPERSET_METADATA_DB_URL`` names, as for ``backup`` and ``restore``.
+it, or in ``s3://`` storage, which outlives a CI runner) and records it against the
+deployment in ``.local/upgrade/<env>.json``. Before that deployment is rolled back (by
+``deploy`` itself, or later by ``rollback``), it restores the backup when the metadata
+database's revision is no longer the one backed up. The metadata database is the one
+``SUPERSET_METADATA_DB_URL`` names, as for ``backup`` and ``restore``.
 """
 
 from __future__ import annotations
@@ -78,22 +79,24 @@ class PlatformGuard:
         )
         if found is None or from_deployment is None:
             return None  # no backup taken before it: it did not migrate (or not through us)
-        backup = MetadataBackup(Path(found["archive"]), found.get("revision"))
+        backup = MetadataBackup(str(found["archive"]), found.get("revision"))
         target = metadata_conninfo(self.env)
         now = revision(target)
         if now == backup.revision:
             return None
         log.info("restoring %s: revision %s, backed up at %s", backup.archive, now, backup.revision)
-        after = restore(backup, target)
-        return f"restored {backup.archive.name} (revision {now} -> {after})"
+        after = restore(backup, target, self.env.environ)
+        return f"restored {backup.name} (revision {now} -> {after})"
 
 
-def guard_for(env: Environment, wanted: bool | None) -> tuple[PlatformGuard | None, str | None]:
+def guard_for(
+    env: Environment, wanted: bool | None, *, backups_to: str | None = None
+) -> tuple[PlatformGuard | None, str | None]:
     """The guard ``deploy``/``rollback`` use for ``env``, and a warning when there is none.
 
     ``wanted`` None: a guard when ``SUPERSET_METADATA_DB_URL`` is set (else a warning);
     True: a guard, and a :class:`~supersetctl.errors.ConfigError` without the variable;
-    False: none.
+    False: none. ``backups_to``: where the backups go (a folder or ``s3://BUCKET/PREFIX``).
     """
     from supersetctl.ops.backup import METADATA_ENV
 
@@ -105,4 +108,4 @@ def guard_for(env: Environment, wanted: bool | None) -> tuple[PlatformGuard | No
             "(pass --no-metadata-backup to say so, or export it)"
         )
     metadata_conninfo(env)  # a missing or malformed URL fails here, before any change
-    return PlatformGuard(env), None
+    return PlatformGuard(env, backups_to=backups_to), None

@@ -220,7 +220,7 @@ def _roll_back(target: Target, result: UpgradeResult, progress: Progress) -> Non
     try:
         moved = target.revision() != result.backup.revision or result.failed_step != "switch"
         if moved:
-            progress(f"restoring the metadata database from {result.backup.archive.name}")
+            progress(f"restoring the metadata database from {result.backup.name}")
             _timed(steps, step, lambda: target.restore(result.backup))  # type: ignore[arg-type]
         step = "switch back"
         progress(f"switching back to Superset {result.from_version}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from supersetctl.errors import LocalStackError
@@ -30,7 +28,7 @@ class FakeTarget:
         self.calls.append("backup")
         if self.fail == "backup":
             raise UpgradeFailed("pg_dump failed")
-        return MetadataBackup(Path("/backups/superset-dev.tar"), self.rev)
+        return MetadataBackup("/backups/superset-dev.tar", self.rev)
 
     def switch(self, version: str) -> None:
         self.calls.append(f"switch {version}")
