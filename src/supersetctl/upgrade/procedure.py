@@ -9,10 +9,11 @@
 4. ``health``: the new version starts and ``/health`` answers OK;
 5. ``verify``: ``plan`` clean against the files, every chart's data query answering.
 
-A failure in 2-5 rolls back: the new version stops, the metadata database is restored from the
-backup of step 1 (only when it moved: a failure before the migrations leaves it as it was), the
-old version starts, and it must be healthy and answer every chart's query again. Every step is
-timed; :class:`UpgradeResult` says what ran, how long it took and where it stopped.
+A failure in 2-5 (or an interrupt) rolls back: the new version stops, the metadata database is
+restored from the backup of step 1 (only when it moved: a failure before the migrations leaves
+it as it was), the old version starts, and it must be healthy and answer every chart's query
+again. Every step is timed; :class:`UpgradeResult` says what ran, how long it took and where
+it stopped.
 """
 
 from __future__ import annotations
@@ -174,9 +175,11 @@ def upgrade(
             result.charts = _timed(result.steps, step, target.charts)
             _check_charts(result.charts)
         result.revision_after = target.revision()
-    except SupersetctlError as exc:
-        result.failed_step, result.reason = step, exc.message
-        progress(f"{step} failed: {exc.message}")
+    except (SupersetctlError, KeyboardInterrupt) as exc:
+        # an interrupt mid-way leaves a half-done upgrade: it is rolled back like a failure
+        reason = exc.message if isinstance(exc, SupersetctlError) else "interrupted"
+        result.failed_step, result.reason = step, reason
+        progress(f"{step} failed: {reason}")
         _roll_back(target, result, progress)
     else:
         result.ok = True

@@ -149,3 +149,16 @@ def test_query_context_from_params_and_saved() -> None:
         {"id": 9, "query_context": '{"queries": [{"metrics": ["x"]}], "form_data": {}}'}
     )
     assert saved["queries"] == [{"metrics": ["x"]}] and saved["form_data"]["slice_id"] == 9
+
+
+def test_an_interrupt_mid_way_is_rolled_back() -> None:
+    target = FakeTarget()
+
+    def interrupted() -> None:
+        target.rev = "r610"
+        raise KeyboardInterrupt
+
+    target.migrate = interrupted  # type: ignore[method-assign]
+    result = upgrade(target, "6.1.0")
+    assert result.failed_step == "migrate" and result.reason == "interrupted"
+    assert result.rolled_back and result.serving == "6.0.0" and target.rev == "r600"
