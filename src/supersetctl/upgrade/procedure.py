@@ -195,36 +195,31 @@ def _preflight(target: Target) -> None:
             "not tell the upgrade's doing from these",
             hint="apply them first (supersetctl apply --env dev), or see supersetctl plan",
         )
-    report = target.charts()
-    if not report.ok:
-        try:
-            _check_charts(report)
-        except UpgradeFailed as exc:
-            raise UpgradeFailed(
-                f"before the upgrade: {exc.message}", hint="fix those charts first"
-            ) from None
+    _check_charts(target.charts(), when="before the upgrade: ", hint="fix those charts first")
 
 
-def _check_charts(report: ChartReport) -> None:
-    if not report.ok:
-        first = report.failed[0] if report.failed else None
-        detail = f" (first: {first.name}: {first.error})" if first else " (no chart)"
+def _check_charts(report: ChartReport, *, when: str = "", hint: str | None = None) -> None:
+    if report.failed:
+        first = report.failed[0]
         raise UpgradeFailed(
-            f"{len(report.failed)} of {len(report.answers)} chart queries failed{detail}"
+            f"{when}{len(report.failed)} of {len(report.answers)} chart queries failed "
+            f"(first: {first.name}: {first.error})",
+            hint=hint,
         )
 
 
 def _roll_back(target: Target, result: UpgradeResult, progress: Progress) -> None:
-    assert result.backup is not None
+    backup = result.backup
+    assert backup is not None
     started = time.monotonic()
     steps = result.rollback_steps
     result.rolled_back = True
     step = "restore"
     try:
-        moved = target.revision() != result.backup.revision or result.failed_step != "switch"
+        moved = target.revision() != backup.revision or result.failed_step != "switch"
         if moved:
-            progress(f"restoring the metadata database from {result.backup.name}")
-            _timed(steps, step, lambda: target.restore(result.backup))  # type: ignore[arg-type]
+            progress(f"restoring the metadata database from {backup.name}")
+            _timed(steps, step, lambda: target.restore(backup))
         step = "switch back"
         progress(f"switching back to Superset {result.from_version}")
         _timed(steps, step, lambda: target.switch(result.from_version))
