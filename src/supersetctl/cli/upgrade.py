@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,14 +12,16 @@ from supersetctl.cli._app import app
 from supersetctl.cli._options import EnvOpt, environment
 from supersetctl.cli._output import emit_json, info, is_json, write
 from supersetctl.errors import ExitCode
+from supersetctl.paths import RepoPaths
 from supersetctl.upgrade import UpgradeResult, upgrade_local
 
 
-def _text(result: UpgradeResult) -> str:
+def _text(result: UpgradeResult, paths: RepoPaths) -> str:
     steps = ", ".join(f"{s} {t:.1f} s" for s, t in result.steps)
     lines = [f"steps: {steps} (total {result.seconds:.1f} s)"]
     if result.backup:
-        lines.append(f"backup: {result.backup.archive} (revision {result.backup.revision})")
+        where = paths.rel(Path(result.backup.archive))
+        lines.append(f"backup: {where} (revision {result.backup.revision})")
     if result.ok:
         charts = result.charts.as_dict() if result.charts else {"answered": 0, "charts": 0}
         lines.append(
@@ -80,5 +83,5 @@ def upgrade_cmd(
     if is_json():
         emit_json(result.as_dict())
     else:
-        write(_text(result))
+        write(_text(result, environ.paths))
     raise typer.Exit(ExitCode.OK if result.ok else ExitCode.FINDINGS)

@@ -162,3 +162,17 @@ def test_an_interrupt_mid_way_is_rolled_back() -> None:
     result = upgrade(target, "6.1.0")
     assert result.failed_step == "migrate" and result.reason == "interrupted"
     assert result.rolled_back and result.serving == "6.0.0" and target.rev == "r600"
+
+
+def test_the_cli_text_says_what_serves(tmp_path: Path) -> None:
+    from supersetctl.cli.upgrade import _text
+    from supersetctl.paths import RepoPaths
+
+    paths = RepoPaths(tmp_path)
+    ok = upgrade(FakeTarget(), "6.1.0")
+    text = _text(ok, paths)
+    assert "upgraded: Superset 6.0.0 -> 6.1.0 (revision r600 -> r610)" in text
+    assert "1/1 chart queries answered" in text and "steps: preflight" in text
+    failed = _text(upgrade(FakeTarget(fail="health"), "6.1.0"), paths)
+    assert "FAILED at health: Superset exited (status 3)" in failed
+    assert "Superset 6.0.0 serves again on the restored metadata (revision r600)" in failed
