@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "backup": "ops",
     "restore": "ops",
     "github": "github",
+    "upgrade": "upgrade",
 }
 
 # global options that take a value: the token after them is not the command

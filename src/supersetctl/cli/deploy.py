@@ -13,6 +13,7 @@ from supersetctl.cli._output import emit_json, info, is_json, write
 from supersetctl.contract.environment import Environment
 from supersetctl.deploy import Progress, Waiter, apps_api, create, deploy, rollback
 from supersetctl.errors import ExitCode, UsageError
+from supersetctl.upgrade.platform import guard_for
 
 
 def _progress(event: Progress) -> None:
@@ -26,6 +27,23 @@ PollOption = Annotated[
 TimeoutOption = Annotated[
     float,
     typer.Option("--timeout", min=1.0, help="Give up following a deployment after this long."),
+]
+BackupOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--metadata-backup/--no-metadata-backup",
+        help="Back up the metadata database (SUPERSET_METADATA_DB_URL) before a deployment "
+        "whose PRE_DEPLOY job migrates it, and restore it when that deployment is rolled "
+        "back. Default: on when the variable is set.",
+    ),
+]
+BackupToOption = Annotated[
+    str | None,
+    typer.Option(
+        "--metadata-backup-to",
+        help="Where that backup goes: a folder (default .local/backups/ENV) or "
+        "s3://BUCKET/PREFIX (S3 settings as for `backup`).",
+    ),
 ]
 
 
@@ -59,6 +77,8 @@ def deploy_cmd(
         str | None,
         typer.Option("--admin-email", help="With --create: the first admin's e-mail address."),
     ] = None,
+    metadata_backup: BackupOption = None,
+    metadata_backup_to: BackupToOption = None,
 ) -> None:
     """Deploy the pinned image and spec to the environment's App Platform app.
 
@@ -94,7 +114,10 @@ def deploy_cmd(
         if not wait:
             raise UsageError("--create waits for the app: drop --no-wait")
         _create(environ, api, waiter, provision=provision, admin_email=admin_email)
-    result = deploy(environ, api, wait=wait, on_progress=_progress, waiter=waiter)
+    guard, warning = guard_for(environ, metadata_backup, backups_to=metadata_backup_to)
+    if warning:
+        info(f"warning: {warning}")
+    result = deploy(environ, api, wait=wait, on_progress=_progress, waiter=waiter, guard=guard)
     for key in result.missing_secrets:
         info(f"warning: SECRET {key} has no value in the spec nor on the app")
     if is_json():
@@ -174,11 +197,14 @@ def rollback_cmd(
     ] = False,
     poll_interval: PollOption = 10.0,
     timeout: TimeoutOption = 1800.0,
+    metadata_backup: BackupOption = None,
 ) -> None:
     """Roll the environment's app back to an earlier deployment.
 
-    Without --to, picks the newest deployment before the active one that went live. Exit 1
-    when the rollback deployment does not become ACTIVE.
+    Without --to, picks the newest deployment before the active one that went live. When
+    `deploy` backed up the metadata database before the active deployment and its migrations
+    moved the schema since, that backup is restored first (SUPERSET_METADATA_DB_URL; see
+    docs/upgrade.md). Exit 1 when the rollback deployment does not become ACTIVE.
 
     Example:
 
@@ -195,6 +221,7 @@ def rollback_cmd(
         pin=pin,
         on_progress=_progress,
         waiter=waiter,
+        guard=guard_for(environ, metadata_backup)[0],
     )
     if is_json():
         emit_json(result.as_dict())

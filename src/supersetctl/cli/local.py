@@ -15,6 +15,7 @@ from supersetctl.cli._app import app
 from supersetctl.cli._options import EnvOpt, environment
 from supersetctl.cli._output import emit_json, err_console, info, is_json, state, write
 from supersetctl.errors import ExitCode
+from supersetctl.local.runtime import select_local_runtime
 from supersetctl.local.stack import LOG_FILES, Component, LocalStack, UpResult, settings_from_config
 
 
@@ -71,7 +72,8 @@ def _summary(stack: LocalStack, result: UpResult) -> str:
         r = comps["redis"]
         lines.append(f"  redis      127.0.0.1:{r.port}  pid {r.pid}")
     lines += [
-        f"  runtime    {p.rel(stack.venv)} (Superset 6.1.0 from image/requirements.txt)",
+        f"  runtime    {p.rel(stack.venv)} (Superset {stack.runtime.version} from "
+        f"{p.rel(stack.runtime.requirements)})",
         f"  secrets    {p.rel(result.env_file)} (0600; every command with --env dev reads it)",
     ]
     if result.skipped:
@@ -106,6 +108,14 @@ def up(
     redis_port: Annotated[
         int | None, typer.Option("--redis-port", help="Redis port (default 6389).")
     ] = None,
+    superset_version: Annotated[
+        str | None,
+        typer.Option(
+            "--superset-version",
+            help="Run another Superset version that has a lock (image/previous/: the one "
+            "before the pin, for upgrade rehearsals). Default: the one the stack runs.",
+        ),
+    ] = None,
 ) -> None:
     """Run the whole stack on this machine, without Docker: PostgreSQL, seed data, Superset.
 
@@ -120,8 +130,11 @@ def up(
         supersetctl up
         supersetctl up --port 8090 --pg-port 54330 --scale 10
         supersetctl --format json up
+        supersetctl up --superset-version 6.0.0   # then: supersetctl upgrade --env dev
     """
     environ = environment(env)
+    if superset_version is not None:
+        select_local_runtime(environ.paths, superset_version)
     previous = LocalStack(environ.paths).recorded()
     settings = settings_from_config(
         environ,

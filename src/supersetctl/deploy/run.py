@@ -15,6 +15,11 @@
 6. on any failure in 4-5: ``PUT`` the previous spec back (automatic roll back), follow that
    deployment too, and report failure (exit 1).
 
+With a :class:`~supersetctl.deploy.guard.MetadataGuard` (``guard=``), a deployment whose
+PRE_DEPLOY job will migrate (a new image) is preceded by a backup of the metadata database,
+and a roll back (automatic, or ``rollback`` of that deployment) restores it first when the
+migrations moved the schema: the old version never starts on a schema it does not know.
+
 Every request to the app goes through an injectable ``httpx.Client`` (``http=``); the Apps
 API through :class:`~supersetctl.deploy.api.AppsAPI`.
 
@@ -38,6 +43,7 @@ from supersetctl.errors import DeployError
 from supersetctl.superset.health import HealthProbe, probe_health
 
 from .api import AppsAPI
+from .guard import MetadataGuard
 from .spec import carry_secrets, image_digests, render_spec
 
 log = logging.getLogger(__name__)
@@ -73,6 +79,8 @@ class DeployResult:
     rollback_phase: str | None = None
     missing_secrets: list[str] = field(default_factory=list)
     proposal: dict[str, Any] = field(default_factory=dict)
+    metadata_backup: str | None = None
+    metadata_restored: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +98,8 @@ class DeployResult:
             "rollback_phase": self.rollback_phase,
             "missing_secrets": self.missing_secrets,
             "app_cost": self.proposal.get("app_cost"),
+            "metadata_backup": self.metadata_backup,
+            "metadata_restored": self.metadata_restored,
         }
 
 
@@ -230,9 +240,11 @@ def deploy(
     waiter: Waiter | None = None,
     health: Callable[[str], HealthProbe] | None = None,
     http: httpx.Client | None = None,
+    guard: MetadataGuard | None = None,
 ) -> DeployResult:
     """Deploy the repo's spec to ``env``'s app; see the module docstring for the steps.
-    ``health`` checks a live URL (default: :func:`check_health` through ``http``)."""
+    ``health`` checks a live URL (default: :func:`check_health` through ``http``); ``guard``
+    backs up the metadata before a deployment that migrates and restores it on roll back."""
     waiter = waiter or Waiter()
     health = health or (lambda url: check_health(url, waiter=waiter, http=http))
     manifest = load_manifest(env.paths)
@@ -247,6 +259,12 @@ def deploy(
 
     _notify(on_progress, Progress("propose", f"validating the spec for app {app_id}"))
     result.proposal = api.propose(spec, app_id)
+    if guard is not None and previous_spec:
+        result.metadata_backup = guard.before_deploy(app_id, previous_spec, spec)
+        if result.metadata_backup:
+            _notify(
+                on_progress, Progress("backup", f"metadata backed up: {result.metadata_backup}")
+            )
     known = {str(d.get("id")) for d in api.list_deployments(app_id)}
     _notify(on_progress, Progress("update", f"updating app {config.superset.app_name}"))
     updated = api.update(app_id, spec)
@@ -254,9 +272,13 @@ def deploy(
         result.ok = True
         pending = updated.get("pending_deployment") or updated.get("in_progress_deployment")
         result.deployment_id = (pending or {}).get("id")
+        if guard is not None and result.deployment_id:
+            guard.deployed(app_id, str(result.deployment_id))
         return result
 
     result.deployment_id = _new_deployment(api, app_id, known, waiter, updated)
+    if guard is not None:
+        guard.deployed(app_id, result.deployment_id)
     result.phase = follow(api, app_id, result.deployment_id, waiter, on_progress)
     if result.phase == "ACTIVE":
         _notify(on_progress, Progress("verify", "checking /health and the running digest"))
@@ -278,11 +300,29 @@ def deploy(
         result.reason += "; no previous spec to roll back to"
         return result
     known.add(result.deployment_id)
+    if guard is not None:
+        result.metadata_restored = _restore(guard, app_id, result.deployment_id, on_progress)
     restored = api.update(app_id, previous_spec)
     result.rolled_back = True
     result.rollback_deployment_id = _new_deployment(api, app_id, known, waiter, restored)
     result.rollback_phase = follow(api, app_id, result.rollback_deployment_id, waiter, on_progress)
     return result
+
+
+def _restore(
+    guard: MetadataGuard, app_id: str, deployment_id: str | None, cb: ProgressCallback | None
+) -> str | None:
+    """The guard's restore before a roll back; its failure is reported, the roll back goes on
+    (the old spec is still the best that can run)."""
+    from supersetctl.errors import SupersetctlError
+
+    try:
+        done = guard.before_rollback(app_id, deployment_id)
+    except SupersetctlError as exc:
+        done = f"FAILED: {exc}"
+    if done:
+        _notify(cb, Progress("restore", f"metadata: {done}"))
+    return done
 
 
 @dataclass
@@ -292,6 +332,7 @@ class RollbackResult:
     target: str
     deployment_id: str
     phase: str | None = None
+    metadata_restored: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -305,6 +346,7 @@ class RollbackResult:
             "deployment_id": self.deployment_id,
             "phase": self.phase,
             "ok": self.ok,
+            "metadata_restored": self.metadata_restored,
         }
 
 
@@ -334,8 +376,11 @@ def rollback(
     pin: bool = False,
     on_progress: ProgressCallback | None = None,
     waiter: Waiter | None = None,
+    guard: MetadataGuard | None = None,
 ) -> RollbackResult:
-    """Redeploy an earlier deployment of ``env``'s app (``to``, or the last good one)."""
+    """Redeploy an earlier deployment of ``env``'s app (``to``, or the last good one); with
+    ``guard``, the metadata backed up before the active deployment is restored first when
+    its migrations moved the schema."""
     waiter = waiter or Waiter()
     config = env.config
     app = api.find_app(config.superset.app_name)
@@ -344,8 +389,12 @@ def rollback(
     _notify(
         on_progress, Progress("rollback", f"rolling {config.superset.app_name} back to {target}")
     )
+    restored = None
+    if guard is not None:
+        active = (app.get("active_deployment") or {}).get("id")
+        restored = _restore(guard, app_id, str(active) if active else None, on_progress)
     dep = api.rollback(app_id, target, pin=pin)
-    result = RollbackResult(env.name, app_id, target, str(dep.get("id")))
+    result = RollbackResult(env.name, app_id, target, str(dep.get("id")), None, restored)
     if wait:
         result.phase = follow(api, app_id, result.deployment_id, waiter, on_progress)
     return result

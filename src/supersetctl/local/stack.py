@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import shutil
 import sys
 import time
@@ -42,7 +41,7 @@ from supersetctl.local.hooks import HOOKS, HOOKS_BEFORE_SUPERSET, HookContext
 from supersetctl.local.postgres import PostgresCluster, port_in_use
 from supersetctl.local.python_support import problem
 from supersetctl.local.redis import RedisServer
-from supersetctl.local.runtime import tail
+from supersetctl.local.runtime import Runtime, local_runtime, tail
 from supersetctl.local.superset import (
     METADATA_PASSWORD_FILE,
     SupersetServer,
@@ -190,10 +189,14 @@ class LocalStack:
         return self.root / f"{self.settings.env}.env"
 
     @property
+    def runtime(self) -> Runtime:
+        """The Superset version the stack runs and its venv (:func:`local_runtime`)."""
+        return local_runtime(self.paths)
+
+    @property
     def venv(self) -> Path:
         """``.local/venv``, or ``$SUPERSETCTL_RUNTIME_VENV`` (share one runtime between clones)."""
-        override = os.environ.get("SUPERSETCTL_RUNTIME_VENV")
-        return Path(override) if override else self.root / "venv"
+        return self.runtime.venv
 
     @property
     def settings(self) -> StackSettings:
@@ -332,7 +335,7 @@ class LocalStack:
                 "superset",
                 lambda: provision_superset(
                     venv=self.venv,
-                    requirements=self.paths.image / "requirements.txt",
+                    requirements=self.runtime.requirements,
                     config_path=self.paths.superset_config,
                     state=self.root / "superset",
                     cluster=cluster,
