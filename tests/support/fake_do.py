@@ -74,12 +74,14 @@ class FakeDO:
 
     # ------------------------------------------------------------------ setup helpers
 
-    def add_app(self, spec: dict[str, Any]) -> dict[str, Any]:
-        dep = self._new_deployment(self.app_id, spec, "initial deploy", phases=["ACTIVE"])
+    def add_app(self, spec: dict[str, Any], app_id: str | None = None) -> dict[str, Any]:
+        """An app running ``spec`` (``app_id``: another app of the same account)."""
+        app_id = app_id or self.app_id
+        dep = self._new_deployment(app_id, spec, "initial deploy", phases=["ACTIVE"])
         dep["phase"] = "ACTIVE"
         self._phase_left[dep["id"]] = []
         app = {
-            "id": self.app_id,
+            "id": app_id,
             "spec": copy.deepcopy(spec),
             "live_url": self.server.url_for("/").rstrip("/"),
             "default_ingress": self.server.url_for("/").rstrip("/"),
@@ -88,7 +90,7 @@ class FakeDO:
             "region": {"slug": "fra"},
             "tier_slug": "professional",
         }
-        self.apps[self.app_id] = app
+        self.apps[app_id] = app
         return app
 
     def add_cluster(

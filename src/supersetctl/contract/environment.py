@@ -46,8 +46,11 @@ class Environment:
 
     @property
     def url(self) -> str:
-        """The Superset base URL (``--url`` wins over ``superset.url``)."""
-        return (self.url_override or self.config.superset.url).rstrip("/")
+        """The Superset base URL: ``--url``, else ``SUPERSETCTL_VAR_SUPERSET_URL`` (like every
+        derived variable, ``SUPERSET_URL`` may be overridden: a tunnel, an internal address, a
+        stand-in), else ``superset.url``."""
+        override = self.url_override or self.var_overrides().get("SUPERSET_URL")
+        return (override or self.config.superset.url).rstrip("/")
 
     @property
     def strict(self) -> bool:

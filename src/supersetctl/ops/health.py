@@ -57,7 +57,7 @@ class Target:
 def health_target(env: Environment | None, url: str | None, environ: Mapping[str, str]) -> Target:
     """The target named by ``env`` (its URL, unless ``url``; its admin variables) or by ``url``
     alone (``SUPERSET_ADMIN_USERNAME``/``PASSWORD`` of ``environ``, the process's variables)."""
-    base = url or (env.config.superset.url if env else "")
+    base = url or (env.url if env else "")
     register_uri(base)  # a password in the URL is masked in everything printed
     try:
         parts = urlsplit(base)

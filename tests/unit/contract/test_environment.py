@@ -62,3 +62,11 @@ def test_a_broken_env_file_names_its_line(tmp_path: Path) -> None:
 
 def test_the_owner_comes_from_the_config(repo_copy: RepoPaths) -> None:
     assert load_environment(repo_copy, "prod", environ={}).owner == "insightpulseai/superset"
+
+
+def test_the_superset_url_follows_url_then_its_variable_override(repo_copy: RepoPaths) -> None:
+    prod = load_environment(repo_copy, "prod", environ={})
+    assert prod.url == "https://superset.insightpulseai.com"
+    moved = {"SUPERSETCTL_VAR_SUPERSET_URL": "http://127.0.0.1:18088/"}
+    assert load_environment(repo_copy, "prod", environ=moved).url == "http://127.0.0.1:18088"
+    assert load_environment(repo_copy, "prod", environ=moved, url="http://x:1").url == "http://x:1"
