@@ -20,6 +20,7 @@ from .rules_env import (
     rule_env_template,
     rule_plaintext_secrets,
     rule_provisioning_vars,
+    rule_tls_verify,
     runtime_config_vars,
     var_refs,
 )
@@ -52,6 +53,7 @@ RULES: dict[str, str] = {
     "AP-APP-NAME": "the spec's app name differs from config/prod's superset.app_name",
     "CFG-ENV-NAME": "the environment field differs from its folder",
     "CFG-SSLMODE": "a staging or prod database connection does not require TLS",
+    "CFG-TLS-VERIFY": "a CA is configured (tls:) but staging or prod does not verify with it",
     "CFG-READ-ONLY": "prod does not use a dedicated read-only role with strict read-only on",
     "CFG-HTTPS": "a staging or prod Superset URL is not https",
     "CFG-SEED": "seed data is enabled outside dev",
@@ -70,6 +72,7 @@ ALL_RULES: tuple[Callable[[Context], None], ...] = (
     rule_spec_runtime,
     rule_spec_secrets,
     rule_configs,
+    rule_tls_verify,
     rule_clusters,
     rule_provisioning_vars,
     rule_env_template,
