@@ -209,7 +209,6 @@ if SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
 # --- Redis: cache, results backend, Celery ------------------------------------------------------
 
 
-
 def redis_url(value: str, *, ca_file: str | None = None) -> str:
     """``REDIS_URL`` as every client here takes it: a ``rediss://`` URL states its certificate
     policy (``ssl_cert_reqs=required``: Celery refuses one without), and with a CA it verifies

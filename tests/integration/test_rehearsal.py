@@ -124,7 +124,7 @@ def cold(staging: Staging) -> dict[str, Any]:
         os.environ.pop("SUPERSETCTL_RUNTIME_VENV", None)
     assert code == 0
     took = time.monotonic() - t0
-    print(f"cold rehearsal: {took:.1f} s")  # noqa: T201 (shown with -s: the budget)
+    print(f"cold rehearsal: {took:.1f} s")
     return {"seconds": took}
 
 
@@ -284,7 +284,7 @@ def test_the_worker_runs_an_async_query_and_beats_schedule(
                 "sql": "SELECT count(*) AS n FROM analytics.companies",
                 "runAsync": True,
                 "schema": "analytics",
-            },  # fmt: skip
+            },
         )
         assert r.status_code == 202, r.text  # accepted: the worker runs it
         query_id = r.json()["query"]["queryId"]
@@ -316,7 +316,7 @@ def test_down_then_up_restarts_on_the_same_data(
     assert code == 1
     t0 = time.monotonic()
     steps = _steps(staging, capsys)
-    print(f"rehearsal after down: {time.monotonic() - t0:.1f} s")  # noqa: T201
+    print(f"rehearsal after down: {time.monotonic() - t0:.1f} s")
     assert "job migrate" in steps  # a recorded job is skipped, not redone
     code, _, _ = staging.cli("status", "--env", "staging", capsys=capsys)
     assert code == 0

@@ -251,7 +251,6 @@ class Rehearsal:
         info = cluster.info()
         password = read_or_create_secret(self.state / METADATA_PASSWORD_FILE, nbytes=24)
         ca = self.tls.ca_pem()
-        s = self.settings
         meta = (
             f"postgresql://{METADATA_ROLE}:{quote(password, safe='')}@{info.host}:{info.port}/"
             f"{METADATA_DB}?sslmode=require"

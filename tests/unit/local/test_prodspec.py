@@ -97,7 +97,7 @@ def _env(comp: prodspec.RunComponent, **local: str) -> dict[str, str]:
             "SUPERSET_SNEAKY": "1",
             "PGPASSWORD": "p",
             "AWS_PROFILE": "x",
-        },  # fmt: skip
+        },
     )
 
 
