@@ -168,7 +168,7 @@ def up(
     """
     environ = environment(env)
     if env != "dev":
-        _up_rehearsal(environ, port, pg_port, redis_port, scale)
+        _up_rehearsal(environ, port, pg_port, redis_port, scale, dev_only=(workers, with_redis))
         return
     previous = LocalStack(environ.paths).recorded()
     settings = settings_from_config(
@@ -195,7 +195,12 @@ def _up_rehearsal(
     pg_port: int | None,
     redis_port: int | None,
     scale: int | None,
+    *,
+    dev_only: tuple[int | None, bool],
 ) -> None:
+    if dev_only != (None, False):
+        info("--workers and --with-redis are the dev stack's: the app spec decides them")
+        raise typer.Exit(ExitCode.USAGE)
     previous = Rehearsal(environ.paths, env=environ.name).recorded()
     settings = rehearsal_settings(
         environ,

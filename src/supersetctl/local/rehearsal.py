@@ -123,6 +123,7 @@ class Rehearsal:
         self.paths = paths
         self.root = paths.local / (settings.env if settings else env)
         self._settings = settings
+        self._server: SupersetServer | None = None
 
     # where things are
     @property
@@ -183,6 +184,11 @@ class Rehearsal:
         return httpx.Client(timeout=timeout, verify=ctx)
 
     def server(self) -> SupersetServer:
+        if self._server is None or (self._server.http is None and self.tls.ca_file.is_file()):
+            self._server = self._make_server()
+        return self._server
+
+    def _make_server(self) -> SupersetServer:
         s = self.settings
         http = self.http(timeout=5) if self.tls.ca_file.is_file() else None
         return SupersetServer(
@@ -330,6 +336,23 @@ class Rehearsal:
         from supersetctl.local import rehearsal_steps
 
         return rehearsal_steps.up(self, env, progress)
+
+    def check_running_matches(self) -> None:
+        """A running rehearsal keeps its ports: changing them needs a `down` first."""
+        before = self.recorded()
+        if before is None or before == self.settings:
+            return
+        running = Rehearsal(self.paths, before)
+        changed = [
+            f"{name} {getattr(before, name)} -> {getattr(self.settings, name)}"
+            for name in ("superset_port", "pg_port", "redis_port")
+            if getattr(before, name) != getattr(self.settings, name)
+        ]
+        if changed and any(c.state == "up" for c in running.status()):
+            raise LocalStackError(
+                f"the rehearsal already runs with other settings ({', '.join(changed)})",
+                hint=f"run `supersetctl down --env {before.env}` first, then `up` again",
+            )
 
     def check_ports(self) -> None:
         s = self.settings

@@ -54,7 +54,9 @@ def up(r: Rehearsal, env: Environment, progress: Progress) -> UpResult:
         return out
 
     with r._lock():
+        r.check_running_matches()
         r.check_ports()
+        r.record()  # before anything starts: `down` finds what a failed `up` left running
         _, made = timed("ca", lambda: _ca(r))
         if made and (r.cluster().status().running or r.redis().pid() is not None):
             raise LocalStackError(
@@ -98,7 +100,6 @@ def up(r: Rehearsal, env: Environment, progress: Progress) -> UpResult:
             timed("web", partial(r.server().start, progress=progress, argv=comp.argv, env=env_web))
         for comp in services:
             timed(comp.role, _service(r, comp).wait_ready)
-        r.record()
         for name, step in (("access", _access), ("read-only gate", _gate),
                            ("provision", _provision)):  # fmt: skip
             why = timed(name, partial(step, r, local, progress))

@@ -476,6 +476,11 @@ class LocalStack:
         """Stop everything and delete ``.local/``; returns whether there was anything."""
         if not self.root.exists():
             return False
+        from supersetctl.local.rehearsal import REHEARSED, Rehearsal  # it imports this module
+
+        for env in REHEARSED:  # a rehearsal lives under .local/ too: stop it before deleting
+            if (self.root / env).is_dir():
+                Rehearsal(self.paths, env=env).down()
         self.down()
         shutil.rmtree(self.root)
         return True

@@ -25,7 +25,7 @@ def test_the_ca_is_made_once_and_its_keys_are_private(tmp_path: Path) -> None:
 
 
 def test_a_certificate_about_to_expire_is_renewed(tmp_path: Path) -> None:
-    files, _ = ensure_ca(tmp_path)
+    ensure_ca(tmp_path)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=SERVER_DAYS - RENEW_DAYS + 1)
     _, made = ensure_ca(tmp_path, now=later)
     assert made
