@@ -127,7 +127,8 @@ def write_ca_file(pem: str, path: str) -> str | None:
     except (ssl.SSLError, ValueError):
         _refuse(
             "SUPERSET_CA_CERT does not hold a PEM certificate (-----BEGIN CERTIFICATE-----); "
-            "give it the CA of the managed databases (App Platform: ${metadata.CA_CERT})"
+            "give it the CA of the managed databases (App Platform: ${metadata.CA_CERT}), "
+            "or leave it empty"
         )
     folder = os.path.dirname(path) or "."
     tmp = ""

@@ -62,3 +62,20 @@ def test_cli_on_a_repo_without_a_rehearsal(run_cli, repo_copy: RepoPaths) -> Non
     r = run_cli([*base, "reset", "--env", "staging", "--yes"])
     assert r.exit_code == 0
     assert not (repo_copy.local / "staging").exists()
+
+
+def test_resetting_the_dev_stack_takes_the_rehearsal_down_first(
+    repo_copy: RepoPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from supersetctl.local.stack import LocalStack
+
+    Rehearsal(repo_copy, RehearsalSettings()).record()
+    stopped: list[str] = []
+
+    def down(self: Rehearsal) -> list[str]:
+        stopped.append(self.root.name)
+        return []
+
+    monkeypatch.setattr(Rehearsal, "down", down)
+    assert LocalStack(repo_copy).reset()
+    assert stopped == ["staging"] and not repo_copy.local.exists()
