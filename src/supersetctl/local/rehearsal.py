@@ -441,7 +441,7 @@ class Rehearsal:
         sst = self.server().status()
         out.append(
             Component("web", "up" if sst.running else "down", sst.port, sst.pid, sst.health,
-                      f"gunicorn {self.server().s.url}", tls=False)
+                      f"gunicorn {self.server().s.url} (HTTPS: the edge)", tls=True)
         )  # fmt: skip
         for service, what in ((self.worker(), "celery worker"), (self.beat(), "celery beat")):
             pid = service.pid()
