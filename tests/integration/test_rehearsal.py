@@ -320,3 +320,14 @@ def test_down_then_up_restarts_on_the_same_data(
     assert "job migrate" in steps  # a recorded job is skipped, not redone
     code, _, _ = staging.cli("status", "--env", "staging", capsys=capsys)
     assert code == 0
+
+
+def test_reset_deletes_the_rehearsal_only(
+    staging: Staging, cold: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    (staging.repo / ".local" / "dev.env").write_text("# the dev stack's\n")
+    code, out, _ = staging.cli("reset", "--env", "staging", "--yes", capsys=capsys)
+    assert code == 0 and "deleted .local/staging" in out
+    assert not staging.root.exists() and (staging.repo / ".local" / "dev.env").exists()
+    code, _, _ = staging.cli("status", "--env", "staging", capsys=capsys)
+    assert code == 1

@@ -408,6 +408,8 @@ class Rehearsal:
     # down, status, reset
     def down(self) -> list[str]:
         stopped: list[str] = []
+        if not self.root.is_dir():
+            return stopped  # no rehearsal here (and none is made by asking)
         with self._lock():
             for name, stop in (
                 ("beat", self.beat().stop),
