@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help python-check install up down status logs reset test test-unit lint fmt schemas docs lock bench clean
+.PHONY: help python-check install up rehearse down status logs reset test test-unit lint fmt schemas docs lock bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,8 +26,11 @@ $(STAMP): pyproject.toml requirements/dev.lock
 up: python-check install ## run the whole stack locally (PostgreSQL, Superset, seed data, dashboards)
 	$(BIN)/supersetctl up
 
+rehearse: python-check install ## rehearse production here: spec's processes, prod mode, TLS (.local/staging/)
+	$(BIN)/supersetctl up --env staging
+
 # first, before anything is built (also under -j): the pinned runtime needs Python 3.11 or 3.12
-.NOTPARALLEL: up
+.NOTPARALLEL: up rehearse
 python-check: ## check that this Python can run the pinned Superset runtime
 	@$(PYTHON) scripts/check_python.py
 	@if [ -x $(BIN)/python ]; then $(BIN)/python scripts/check_python.py; fi

@@ -12,7 +12,16 @@ It refuses to start (exit status 1, one clear line on stderr, no traceback) when
   default keys (CVE-2023-27524);
 - ``SUPERSET_METADATA_DB_URL`` is missing, or, outside dev, does not require TLS
   (``sslmode=require``, ``verify-ca`` or ``verify-full``);
-- ``SUPERSET_ENV`` is not one of dev, staging, prod.
+- ``SUPERSET_ENV`` is not one of dev, staging, prod;
+- ``SUPERSET_CA_CERT`` is set but holds no PEM certificate, or its file cannot be written.
+
+CA trust: ``SUPERSET_CA_CERT`` (PEM, one certificate or several: App Platform binds
+``${metadata.CA_CERT}``; a SECRET or plain variable does too) is written atomically to
+``SUPERSET_CA_CERT_FILE`` (default ``/tmp/superset/ca.pem``) when the process starts, in every
+process (web, worker, beat, jobs). With it the metadata database is verified
+(``sslmode=require`` becomes ``verify-full``, ``sslrootcert`` the file) and so is Redis/Valkey
+(``rediss://`` gets ``ssl_ca_certs`` and hostname checking). The provisioned Superset database
+names the same file as ``sslrootcert`` (``extra.engine_params.connect_args``).
 
 ``/health`` and ``/healthcheck`` answer ``{"status": "OK"}`` (200) when the metadata database
 answers ``SELECT 1``, else ``{"status": "ERROR", "failed": ["metadata_db"]}`` (503). Nothing
@@ -24,7 +33,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import ssl
 import sys
+import tempfile
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -98,10 +109,57 @@ def check_secret_key(value: str) -> str:
 SECRET_KEY = check_secret_key(os.environ.get("SUPERSET_SECRET_KEY", ""))
 
 
+# --- CA certificates ----------------------------------------------------------------------------
+
+DEFAULT_CA_CERT_FILE = "/tmp/superset/ca.pem"  # noqa: S108 (the container's own /tmp)
+
+
+def write_ca_file(pem: str, path: str) -> str | None:
+    """Write the CA bundle ``pem`` to ``path`` atomically (a temp file in the same folder,
+    then a rename: a process reading it never sees half a file); None when no CA is given."""
+    pem = pem.strip()
+    if not pem:
+        return None
+    if "\\n" in pem and "\n" not in pem:  # a platform that kept the newlines escaped
+        pem = pem.replace("\\n", "\n")
+    try:
+        ssl.create_default_context(cadata=pem)
+    except (ssl.SSLError, ValueError):
+        _refuse(
+            "SUPERSET_CA_CERT does not hold a PEM certificate (-----BEGIN CERTIFICATE-----); "
+            "give it the CA of the managed databases (App Platform: ${metadata.CA_CERT}), "
+            "or leave it empty"
+        )
+    folder = os.path.dirname(path) or "."
+    tmp = ""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".ca.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(pem + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
+        _refuse(
+            f"cannot write the CA certificate to {path} ({exc.strerror}); "
+            "set SUPERSET_CA_CERT_FILE to a writable path"
+        )
+    return path
+
+
+CA_CERT_FILE = write_ca_file(
+    os.environ.get("SUPERSET_CA_CERT", ""), _env("SUPERSET_CA_CERT_FILE", DEFAULT_CA_CERT_FILE)
+)
+
+
 # --- metadata database --------------------------------------------------------------------------
 
 
-def metadata_url(value: str, *, dev: bool) -> str:
+def metadata_url(value: str, *, dev: bool, ca_file: str | None = None) -> str:
     """The SQLAlchemy URL of the metadata DB, checked; ``postgres://`` gets the psycopg2 driver."""
     if not value:
         _refuse("SUPERSET_METADATA_DB_URL is not set (the SQLAlchemy URL of the metadata database)")
@@ -120,6 +178,11 @@ def metadata_url(value: str, *, dev: bool) -> str:
             )
         return urlunsplit(parts._replace(scheme=scheme))
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    if ca_file and query.get("sslmode", "") in ("", "require"):
+        # a CA is given: verify the server (the URL App Platform binds says require)
+        query["sslmode"] = "verify-full"
+    if ca_file and query.get("sslmode", "").startswith("verify"):
+        query.setdefault("sslrootcert", ca_file)
     sslmode = query.get("sslmode", "")
     if not dev and sslmode not in _TLS_SSLMODES:
         _refuse(
@@ -130,7 +193,9 @@ def metadata_url(value: str, *, dev: bool) -> str:
     return urlunsplit(parts._replace(scheme=scheme, query=urlencode(query)))
 
 
-SQLALCHEMY_DATABASE_URI = metadata_url(_env("SUPERSET_METADATA_DB_URL"), dev=IS_DEV)
+SQLALCHEMY_DATABASE_URI = metadata_url(
+    _env("SUPERSET_METADATA_DB_URL"), dev=IS_DEV, ca_file=CA_CERT_FILE
+)
 SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
 if SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
     SQLALCHEMY_ENGINE_OPTIONS["connect_args"] = {
@@ -144,7 +209,24 @@ if SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
 
 # --- Redis: cache, results backend, Celery ------------------------------------------------------
 
-REDIS_URL = _env("REDIS_URL")
+
+def redis_url(value: str, *, ca_file: str | None = None) -> str:
+    """``REDIS_URL`` as every client here takes it: a ``rediss://`` URL states its certificate
+    policy (``ssl_cert_reqs=required``: Celery refuses one without), and with a CA it verifies
+    the server against it, host name included. redis-py, kombu (the broker) and Celery's
+    result backend all read these query parameters."""
+    if not value.startswith("rediss://"):
+        return value
+    parts = urlsplit(value)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.setdefault("ssl_cert_reqs", "required")
+    if ca_file:
+        query.setdefault("ssl_ca_certs", ca_file)
+        query.setdefault("ssl_check_hostname", "true")
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+REDIS_URL = redis_url(_env("REDIS_URL"), ca_file=CA_CERT_FILE)
 
 
 def _cache(prefix: str, timeout: int) -> dict[str, Any]:
@@ -164,22 +246,60 @@ if REDIS_URL:
     EXPLORE_FORM_DATA_CACHE_CONFIG = _cache("explore", 86400)
     THUMBNAIL_CACHE_CONFIG = _cache("thumb", 86400)
 
+CELERY_BEAT_SCHEDULER_EXPIRES = timedelta(weeks=1)  # Superset's default, said once here
+
 if REDIS_URL:
 
-    def _celery_url(url: str) -> str:
-        # Celery wants the certificate policy spelled out for rediss:// URLs.
-        if url.startswith("rediss://") and "ssl_cert_reqs" not in url:
-            return url + ("&" if "?" in url else "?") + "ssl_cert_reqs=required"
-        return url
+    def _every_minute() -> Any:
+        try:
+            from celery.schedules import crontab
+        except ImportError:  # checking the config without the runtime
+            return timedelta(minutes=1)
+        return crontab(minute="*", hour="*")
+
+    def _daily() -> Any:
+        try:
+            from celery.schedules import crontab
+        except ImportError:
+            return timedelta(days=1)
+        return crontab(minute=0, hour=0)
 
     class CeleryConfig:
-        broker_url = _celery_url(REDIS_URL)
-        result_backend = _celery_url(REDIS_URL)
+        broker_url = REDIS_URL
+        result_backend = REDIS_URL
         imports = ("superset.sql_lab", "superset.tasks.scheduler")
         worker_prefetch_multiplier = 1
         task_acks_late = False
+        # What beat sends (Superset's own schedule: a CELERY_CONFIG replaces it whole, and
+        # without it beat runs and schedules nothing): alerts and reports every minute,
+        # their log pruned daily.
+        beat_schedule = {
+            "reports.scheduler": {
+                "task": "reports.scheduler",
+                "schedule": _every_minute(),
+                # reports.scheduler reads the send time back as expires minus this
+                "options": {"expires": int(CELERY_BEAT_SCHEDULER_EXPIRES.total_seconds())},
+            },
+            "reports.prune_log": {"task": "reports.prune_log", "schedule": _daily()},
+        }
 
     CELERY_CONFIG = CeleryConfig
+
+    def _celery_keeps_this_logging() -> None:
+        """The worker and beat log like the web service (stdout, SUPERSET_LOG_LEVEL): with a
+        receiver on ``setup_logging`` Celery leaves logging alone, where its own set-up would
+        drop the root logger to WARNING and hide "ready." and every task line."""
+        try:
+            from celery.signals import setup_logging
+        except ImportError:  # checking the config without the runtime
+            return
+
+        def _as_configured(**_: Any) -> None:
+            return None
+
+        setup_logging.connect(_as_configured, weak=False)
+
+    _celery_keeps_this_logging()
 
     def _results_backend() -> Any:
         from cachelib.redis import RedisCache

@@ -14,9 +14,25 @@ import typer
 from supersetctl.cli._app import app
 from supersetctl.cli._options import EnvOpt, environment
 from supersetctl.cli._output import emit_json, err_console, info, is_json, state, write
+from supersetctl.contract.environment import Environment
 from supersetctl.errors import ExitCode
+from supersetctl.local.rehearsal import LOG_FILES as REHEARSAL_LOGS
+from supersetctl.local.rehearsal import Rehearsal, rehearsal_settings
 from supersetctl.local.runtime import select_local_runtime
 from supersetctl.local.stack import LOG_FILES, Component, LocalStack, UpResult, settings_from_config
+
+Stack = LocalStack | Rehearsal
+
+
+def _stack(env: str) -> Stack:
+    """The dev stack, or the rehearsal of ``env`` (staging) under .local/<env>/."""
+    if env == "dev":
+        return LocalStack(state.paths())
+    if env != "staging":
+        environment(env)  # an unknown name is a usage error
+        info(f"only dev runs locally, and staging as the production rehearsal (got '{env}')")
+        raise typer.Exit(ExitCode.USAGE)
+    return Rehearsal(state.paths(), env=env)
 
 
 @contextlib.contextmanager
@@ -76,14 +92,37 @@ def _summary(stack: LocalStack, result: UpResult) -> str:
         f"{p.rel(stack.runtime.requirements)})",
         f"  secrets    {p.rel(result.env_file)} (0600; every command with --env dev reads it)",
     ]
+    return _summary_end(lines, result)
+
+
+def _summary_end(lines: list[str], result: UpResult, env: str = "") -> str:
+    flag = f" --env {env}" if env else ""
     if result.skipped:
         lines += ["", "Skipped:"] + [f"  {s}" for s in result.skipped]
     lines += [
         "",
-        "Stop it with `supersetctl down` (data stays); "
-        "`supersetctl status`, `supersetctl logs superset`.",
+        f"Stop it with `supersetctl down{flag}` (data stays); "
+        f"`supersetctl status{flag}`, `supersetctl logs{flag} {'web' if env else 'superset'}`.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _rehearsal_summary(r: Rehearsal, result: UpResult) -> str:
+    p = r.paths
+    lines = [
+        f"The {r.settings.env} rehearsal is ready at {result.url} ({result.seconds:.0f} s): "
+        "the app spec's processes, SUPERSET_ENV=prod, TLS to PostgreSQL and Redis",
+        "",
+        f"  log in:    user '{result.admin_username}', password in "
+        f"{p.rel(result.admin_password_file)} (cat it; it is never printed)",
+        f'  CA:        {p.rel(r.tls.ca_file)} (psql "sslmode=verify-full sslrootcert=...")',
+        "",
+        "What runs where:",
+    ]
+    for c in result.components:
+        lines.append(f"  {c.name:<9}  {c.state:<4}  pid {c.pid or '-':<7}  {c.detail}")
+    lines.append(f"  secrets    {p.rel(result.env_file)} (0600)")
+    return _summary_end(lines, result, r.settings.env)
 
 
 @app.command()
@@ -119,6 +158,11 @@ def up(
 ) -> None:
     """Run the whole stack on this machine, without Docker: PostgreSQL, seed data, Superset.
 
+    With --env staging, rehearse production instead (under .local/staging/, its own ports):
+    the app spec's web, Celery worker and beat and PRE_DEPLOY job, SUPERSET_ENV=prod, TLS-only
+    PostgreSQL and Redis verified against a CA it makes, staging's masking, the read-only gate
+    and provisioning. --workers and --with-redis are the dev stack's (the spec decides those).
+
     Builds under .local/ (gitignored): the pinned Superset runtime, a PostgreSQL cluster with
     the metadata database and odoo_dev (seed data), Superset bootstrapped with a generated admin
     password (0600 file), gunicorn on 127.0.0.1, then waits until /health says OK. Running it
@@ -131,8 +175,12 @@ def up(
         supersetctl up --port 8090 --pg-port 54330 --scale 10
         supersetctl --format json up
         supersetctl up --superset-version 6.0.0   # then: supersetctl upgrade --env dev
+        supersetctl up --env staging        # the production rehearsal (make rehearse)
     """
     environ = environment(env)
+    if env != "dev":
+        _up_rehearsal(environ, port, pg_port, redis_port, scale, dev_only=(workers, with_redis))
+        return
     if superset_version is not None:
         select_local_runtime(environ.paths, superset_version)
     previous = LocalStack(environ.paths).recorded()
@@ -154,15 +202,48 @@ def up(
         write(_summary(stack, result))
 
 
+def _up_rehearsal(
+    environ: Environment,
+    port: int | None,
+    pg_port: int | None,
+    redis_port: int | None,
+    scale: int | None,
+    *,
+    dev_only: tuple[int | None, bool],
+) -> None:
+    if dev_only != (None, False):
+        info("--workers and --with-redis are the dev stack's: the app spec decides them")
+        raise typer.Exit(ExitCode.USAGE)
+    previous = Rehearsal(environ.paths, env=environ.name).recorded()
+    settings = rehearsal_settings(
+        environ,
+        superset_port=port,
+        pg_port=pg_port,
+        redis_port=redis_port,
+        scale=scale if scale is not None else (previous.scale if previous else None),
+    )
+    r = Rehearsal(environ.paths, settings)
+    with _progress() as progress:
+        result = r.up(environ, progress=progress)
+    if is_json():
+        emit_json(result.to_dict())
+    else:
+        write(_rehearsal_summary(r, result))
+
+
 @app.command()
-def down() -> None:
+def down(env: EnvOpt = "dev") -> None:
     """Stop the local stack (Superset, Redis, PostgreSQL). Data in .local/ stays.
+
+    With --env staging, stop the production rehearsal (web, worker, beat, Redis, PostgreSQL).
 
     Example:
 
+        \b
         supersetctl down
+        supersetctl down --env staging
     """
-    stopped = LocalStack(state.paths()).down()
+    stopped = _stack(env).down()
     if is_json():
         emit_json({"stopped": stopped})
     else:
@@ -170,10 +251,21 @@ def down() -> None:
 
 
 def _status_text(components: list[Component]) -> str:
-    rows = [("COMPONENT", "STATE", "PORT", "PID", "HEALTH", "DETAIL")]
+    tls = any(c.tls is not None for c in components)
+    rows = [("COMPONENT", "STATE", "PORT", "PID", "HEALTH") + (("TLS",) if tls else ()) +
+            ("DETAIL",)]  # fmt: skip
     for c in components:
+        said = ({True: "on", False: "off", None: "-"}[c.tls],) if tls else ()
         rows.append(
-            (c.name, c.state, str(c.port or "-"), str(c.pid or "-"), c.health, c.detail or "")
+            (
+                c.name,
+                c.state,
+                str(c.port or "-"),
+                str(c.pid or "-"),
+                c.health,
+                *said,
+                c.detail or "",
+            )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "".join(
@@ -183,18 +275,20 @@ def _status_text(components: list[Component]) -> str:
 
 
 @app.command()
-def status() -> None:
+def status(env: EnvOpt = "dev") -> None:
     """Show each local component: up or down, port, pid, health.
 
-    Exit 0 when everything that should run is up and healthy, 1 otherwise.
+    With --env staging, the production rehearsal's: postgres, redis (both TLS only), web,
+    worker, beat. Exit 0 when everything that should run is up and healthy, 1 otherwise.
 
     Example:
 
         \b
         supersetctl status
+        supersetctl status --env staging
         supersetctl --format json status
     """
-    components = LocalStack(state.paths()).status()
+    components = _stack(env).status()
     if is_json():
         emit_json({"components": [asdict(c) for c in components]})
     else:
@@ -207,9 +301,13 @@ def status() -> None:
 def logs(
     component: Annotated[
         str | None,
-        typer.Argument(help=f"One of: {', '.join(LOG_FILES)} (default: postgres, superset)."),
+        typer.Argument(
+            help=f"One of: {', '.join(LOG_FILES)} (default: postgres, superset); with "
+            f"--env staging one of: {', '.join(REHEARSAL_LOGS)} (default: web, worker, beat)."
+        ),
     ] = None,
     lines: Annotated[int, typer.Option("--lines", "-n", min=1, help="Lines from the end.")] = 50,
+    env: EnvOpt = "dev",
 ) -> None:
     """Print the end of a local component's log (secrets masked).
 
@@ -218,8 +316,9 @@ def logs(
         \b
         supersetctl logs superset -n 100
         supersetctl logs bootstrap
+        supersetctl logs worker --env staging
     """
-    stack = LocalStack(state.paths())
+    stack = _stack(env)
     tails = stack.logs(component, lines=lines)
     if is_json():
         emit_json({"logs": tails})
@@ -233,14 +332,20 @@ def logs(
 @app.command()
 def reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    env: EnvOpt = "dev",
 ) -> None:
     """Stop the local stack and delete .local/ (runtime, databases, secrets). Asks first.
 
+    With --env staging, stop the production rehearsal and delete .local/staging/ only (the
+    dev stack and the runtime stay).
+
     Example:
 
+        \b
         supersetctl reset --yes
+        supersetctl reset --env staging --yes
     """
-    stack = LocalStack(state.paths())
+    stack = _stack(env)
     if not stack.root.exists():
         write("nothing to reset\n")
         return

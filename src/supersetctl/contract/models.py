@@ -257,6 +257,24 @@ class Provisioning(_Strict):
     )
 
 
+DEFAULT_CA_FILE = "/tmp/superset/ca.pem"  # noqa: S108 (image/superset_config.py's default)
+
+
+class Tls(_Strict):
+    """The CA the runtime verifies the managed databases with (its presence says one is
+    configured: staging and prod databases must then use ``sslmode: verify-full``)."""
+
+    ca_file: str = Field(
+        default=DEFAULT_CA_FILE,
+        pattern=r"^/[^\s$]+$",
+        description=(
+            "Where every runtime process writes SUPERSET_CA_CERT (SUPERSET_CA_CERT_FILE), the "
+            "same path in the image and here: the provisioned databases use it as sslrootcert "
+            "(${SUPERSET_CA_CERT_FILE})."
+        ),
+    )
+
+
 class EnvConfig(_Strict):
     """config/<env>/environment.yaml: the non-secret identifiers of one environment."""
 
@@ -274,6 +292,13 @@ class EnvConfig(_Strict):
     flags: Flags
     access: Access = Field(default_factory=Access)
     provisioning: Provisioning = Field(default_factory=Provisioning)
+    tls: Tls | None = Field(
+        default=None,
+        description=(
+            "Set when the runtime is given the managed databases' CA (SUPERSET_CA_CERT): "
+            "`validate` then requires sslmode verify-full (or verify-ca) in staging and prod."
+        ),
+    )
     vars: dict[str, str] = Field(
         default_factory=dict,
         description="Non-secret values for ${VAR} in provisioning files.",
@@ -309,9 +334,11 @@ class EnvConfig(_Strict):
 
         For each database key ``odoo``: ``ODOO_DB_HOST``, ``ODOO_DB_PORT``, ``ODOO_DB_NAME``,
         ``ODOO_DB_USER`` (the login: ``role.project_ref`` on a Supabase pooler), ``ODOO_DB_ROLE``,
-        ``ODOO_DB_SSLMODE``; plus ``SUPERSET_ENV`` and ``SUPERSET_URL``.
+        ``ODOO_DB_SSLMODE``; plus ``SUPERSET_ENV``, ``SUPERSET_URL`` and ``SUPERSET_CA_CERT_FILE``
+        (where the runtime writes the CA: ``tls.ca_file``).
         """
         out = {"SUPERSET_ENV": self.environment, "SUPERSET_URL": self.superset.url}
+        out["SUPERSET_CA_CERT_FILE"] = self.tls.ca_file if self.tls else DEFAULT_CA_FILE
         for key, db in self.databases.items():
             prefix = db_var_prefix(key)
             out[f"{prefix}_DB_HOST"] = db.host

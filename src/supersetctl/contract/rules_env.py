@@ -161,6 +161,50 @@ def rule_provisioning_exclude(ctx: Context) -> None:
                 )
 
 
+CA_ENV = "SUPERSET_CA_CERT"  # what image/superset_config.py reads
+_VERIFYING = ("verify-ca", "verify-full")
+
+
+def rule_tls_verify(ctx: Context) -> None:
+    """Once the CA is configured (``tls:``), staging and prod verify their servers with it."""
+    for env in ctx.envs:
+        cfg, doc = ctx.configs.get(env), ctx.config_docs.get(env)
+        if cfg is None or doc is None or cfg.tls is None or env not in ("staging", "prod"):
+            continue
+        for key, db in cfg.databases.items():
+            if db.sslmode.value not in _VERIFYING:
+                ctx.add(
+                    doc.path,
+                    ctx.at(doc, ("databases", key, "sslmode")),
+                    "CFG-TLS-VERIFY",
+                    f"database {key} uses sslmode={db.sslmode.value} although tls: gives the "
+                    "CA (the connection is encrypted but the server is not verified)",
+                    "set sslmode: verify-full (verify-ca when the host name differs from the "
+                    "certificate's)",
+                )
+        for i, secret in enumerate(cfg.secrets):
+            if secret.name == "SUPERSET_METADATA_DB_URL" and "sslmode=require" in (
+                secret.description
+            ):
+                ctx.add(
+                    doc.path,
+                    ctx.at(doc, ("secrets", i, "description")),
+                    "CFG-TLS-VERIFY",
+                    "the metadata URL is described as sslmode=require, but with tls: the "
+                    "runtime verifies it (verify-full with the CA)",
+                    "describe it as sslmode=verify-full (the runtime upgrades require)",
+                )
+        spec = ctx.spec
+        if spec is not None and not any(e.key == CA_ENV for e in spec.envs):
+            ctx.add(
+                doc.path,
+                ctx.at(doc, ("tls",)),
+                "CFG-TLS-VERIFY",
+                f"tls: is set but the app spec does not give {CA_ENV} to the runtime",
+                f"add to the spec's envs: `- key: {CA_ENV}` with `value: ${{metadata.CA_CERT}}`",
+            )
+
+
 def rule_clusters(ctx: Context) -> None:
     """Each environment names its own DBaaS cluster for every database component of the spec."""
     spec = ctx.spec

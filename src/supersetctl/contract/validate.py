@@ -21,6 +21,7 @@ from .rules_env import (
     rule_plaintext_secrets,
     rule_provisioning_exclude,
     rule_provisioning_vars,
+    rule_tls_verify,
     runtime_config_vars,
     var_refs,
 )
@@ -57,6 +58,7 @@ RULES: dict[str, str] = {
     "AP-VPC": "a database is reached at a private-* host but the spec declares no vpc",
     "CFG-ENV-NAME": "the environment field differs from its folder",
     "CFG-SSLMODE": "a staging or prod database connection does not require TLS",
+    "CFG-TLS-VERIFY": "a CA is configured (tls:) but staging or prod does not verify with it",
     "CFG-READ-ONLY": "prod does not use a dedicated read-only role with strict read-only on",
     "CFG-HTTPS": "a staging or prod Superset URL is not https",
     "CFG-SEED": "seed data is enabled outside dev",
@@ -80,6 +82,7 @@ ALL_RULES: tuple[Callable[[Context], None], ...] = (
     rule_spec_registry,
     rule_spec_vpc,
     rule_configs,
+    rule_tls_verify,
     rule_clusters,
     rule_provisioning_exclude,
     rule_provisioning_vars,

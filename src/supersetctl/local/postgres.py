@@ -34,13 +34,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlencode
 
 from supersetctl import pg, redact
 from supersetctl.errors import LocalStackError
 from supersetctl.fsutil import atomic_write
 from supersetctl.local.process import pid_alive
 from supersetctl.pg import PostgresBinaries, find_binaries
+
+if TYPE_CHECKING:
+    from supersetctl.local.tls import TlsFiles
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +60,22 @@ class PostgresInfo:
     port: int
     superuser: str
     password: str = field(repr=False)
+    ca_file: str | None = None  # a TLS-only cluster: clients verify it against this CA
+
+    @property
+    def ssl_params(self) -> dict[str, str]:
+        """``sslmode`` (and ``sslrootcert``): ``verify-full`` against the CA, else disabled."""
+        if self.ca_file:
+            return {"sslmode": "verify-full", "sslrootcert": self.ca_file}
+        return {"sslmode": "disable"}
 
     def conninfo(self, dbname: str = "postgres") -> str:
         """A libpq key=value string (what ``psycopg.connect`` takes)."""
         pw = self.password.replace("\\", "\\\\").replace("'", "\\'")
+        ssl = " ".join(f"{k}='{v}'" for k, v in self.ssl_params.items())
         return (
             f"host={self.host} port={self.port} dbname={dbname} "
-            f"user={self.superuser} password='{pw}' sslmode=disable"
+            f"user={self.superuser} password='{pw}' {ssl}"
         )
 
     def dsn(self, dbname: str = "postgres", *, driver: str | None = None) -> str:
@@ -70,7 +83,7 @@ class PostgresInfo:
         scheme = "postgresql" if driver is None else f"postgresql+{driver}"
         return (
             f"{scheme}://{quote(self.superuser, safe='')}:{quote(self.password, safe='')}"
-            f"@{self.host}:{self.port}/{quote(dbname, safe='')}?sslmode=disable"
+            f"@{self.host}:{self.port}/{quote(dbname, safe='')}?{urlencode(self.ssl_params)}"
         )
 
 
@@ -133,8 +146,10 @@ class PostgresCluster:
         host: str = "127.0.0.1",
         run_as: str | None = "auto",
         binaries: PostgresBinaries | None = None,
+        tls: TlsFiles | None = None,
     ) -> None:
         self.base = Path(base).absolute()
+        self.tls = tls
         self.port = port
         self.host = host
         self.run_as = default_run_user() if run_as == "auto" else run_as
@@ -237,7 +252,8 @@ class PostgresCluster:
         return value
 
     def info(self) -> PostgresInfo:
-        return PostgresInfo(self.host, self.port, SUPERUSER, self.read_password())
+        ca = str(self.tls.ca_file) if self.tls else None
+        return PostgresInfo(self.host, self.port, SUPERUSER, self.read_password(), ca)
 
     # lifecycle
     def initialized(self) -> bool:
@@ -336,6 +352,8 @@ class PostgresCluster:
                     hint="stop it first (`supersetctl down`)",
                 )
             return self.info()
+        if self.tls is not None:
+            self._configure_tls(self.tls)
         if port_in_use(self.port, self.host):
             raise LocalStackError(
                 f"port {self.port} on {self.host} is already in use by another program",
@@ -369,6 +387,30 @@ class PostgresCluster:
         self._wait_accepting(timeout)
         log.info("PostgreSQL listens on %s:%s", self.host, self.port)
         return info
+
+    def _configure_tls(self, tls: TlsFiles) -> None:
+        """TLS only, like a managed cluster: the CA-signed certificate, and a pg_hba that
+        accepts ``hostssl`` connections alone (a plain one is refused before any password)."""
+        for src, name in ((tls.cert_file, "server.crt"), (tls.key_file, "server.key")):
+            target = self.data_dir / name
+            atomic_write(target, src.read_text(encoding="ascii"), mode=0o600)
+            self._give(target)
+        files = {
+            "supersetctl-tls.conf": "# written by supersetctl: TLS only\n"
+            "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
+            "ssl_min_protocol_version = 'TLSv1.2'\n",
+            "pg_hba.conf": "# written by supersetctl: TLS connections only, passwords\n"
+            f"hostssl all all {self.host}/32 scram-sha-256\n"
+            "hostnossl all all 0.0.0.0/0 reject\n",
+        }
+        for name, text in files.items():
+            atomic_write(self.data_dir / name, text, mode=0o600)
+            self._give(self.data_dir / name)
+        conf = self.data_dir / "postgresql.conf"
+        include = "include_if_exists = 'supersetctl-tls.conf'"
+        if include not in conf.read_text(encoding="utf-8"):
+            with conf.open("a", encoding="utf-8") as fh:
+                fh.write(f"\n{include}\n")
 
     def _wait_accepting(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

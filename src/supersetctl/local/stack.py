@@ -111,7 +111,7 @@ def settings_from_config(
             "is not on this machine",
             hint="the local stack binds 127.0.0.1",
         )
-    db = _primary_db(cfg)
+    db = primary_db(cfg)
     settings = StackSettings(
         env=env.name,
         host="127.0.0.1",
@@ -133,7 +133,7 @@ def settings_from_config(
     return replace(settings, **changes)
 
 
-def _primary_db(cfg: EnvConfig) -> Any:
+def primary_db(cfg: EnvConfig) -> Any:
     for db in cfg.databases.values():
         if db.primary:
             return db
@@ -148,6 +148,7 @@ class Component:
     pid: int | None
     health: str  # "ok", "error", "unreachable", "down", "-"
     detail: str = ""
+    tls: bool | None = None  # whether it speaks TLS only (None: not said, the dev stack)
 
 
 @dataclass
@@ -293,7 +294,7 @@ class LocalStack:
 
     def _write_env_file(self, env: dict[str, str]) -> None:
         lines = ["# Local dev secrets written by `supersetctl up` (0600, gitignored).\n"]
-        lines += [f"{k}={_shell_quote(v)}\n" for k, v in sorted(env.items())]
+        lines += [f"{k}={shell_quote(v)}\n" for k, v in sorted(env.items())]
         atomic_write(self.env_file, "".join(lines), mode=0o600)
 
     # up
@@ -478,12 +479,17 @@ class LocalStack:
         """Stop everything and delete ``.local/``; returns whether there was anything."""
         if not self.root.exists():
             return False
+        from supersetctl.local.rehearsal import REHEARSED, Rehearsal  # it imports this module
+
+        for env in REHEARSED:  # a rehearsal lives under .local/ too: stop it before deleting
+            if (self.root / env).is_dir():
+                Rehearsal(self.paths, env=env).down()
         self.down()
         shutil.rmtree(self.root)
         return True
 
 
-def _shell_quote(value: str) -> str:
+def shell_quote(value: str) -> str:
     if value and all(c.isalnum() or c in "-_.:/@%+=" for c in value):
         return value
     return "'" + value.replace("'", "'\\''") + "'"

@@ -28,7 +28,7 @@ import os
 import secrets
 import subprocess
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,10 +123,11 @@ class SupersetSettings:
     threads: int = 8
     admin_username: str = "admin"
     redis_url: str | None = None
+    scheme: str = "http"  # https: gunicorn ends TLS (the production rehearsal)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,11 @@ class SupersetServer:
             ran.append("init")
         return ran
 
+    def create_admin(self, env: Mapping[str, str]) -> None:
+        """Create the admin user (or set the password we hold on an existing one) with the
+        runtime's ``superset fab`` in environment ``env``; output in ``bootstrap.log``."""
+        self._create_admin(env, self._bin("superset"))
+
     def _create_admin(self, env: Mapping[str, str], superset: str) -> None:
         password = self.admin_password()
         offset = self.bootstrap_log.stat().st_size if self.bootstrap_log.exists() else 0
@@ -323,8 +329,18 @@ class SupersetServer:
             state = "error"
         return SupersetStatus(True, pid, self.s.port, state)
 
-    def start(self, *, timeout: float = 240, progress: Progress = _quiet) -> bool:
-        """Start gunicorn unless it runs; wait until /health says OK. Returns whether it started."""
+    def start(
+        self,
+        *,
+        timeout: float = 240,
+        progress: Progress = _quiet,
+        argv: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> bool:
+        """Start gunicorn unless it runs; wait until /health says OK. Returns whether it started.
+
+        ``argv`` and ``env`` replace the dev stack's command and environment (the production
+        rehearsal runs the app spec's command in the spec's environment)."""
         if self.pid() is not None:
             self.wait_healthy(timeout=timeout)
             return False
@@ -336,31 +352,37 @@ class SupersetServer:
                 hint="stop it, or pick another port (`supersetctl up --port N`)",
             )
         progress(
-            f"starting Superset (gunicorn, {self.s.workers} worker(s) x {self.s.threads} threads) "
-            f"on {self.s.url}"
+            f"starting Superset ({' '.join(argv[:1])}, the app spec's command) on {self.s.url}"
+            if argv is not None
+            else f"starting Superset (gunicorn, {self.s.workers} worker(s) x "
+            f"{self.s.threads} threads) on {self.s.url}"
         )
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        argv = [
-            self._bin("gunicorn"),
-            "--workers",
-            str(self.s.workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(self.s.threads),
-            "--timeout",
-            "120",
-            "--bind",
-            f"{self.s.host}:{self.s.port}",
-            "--pid",
-            str(self.pid_file),
-            "--access-logfile",
-            "-",
-            "--error-logfile",
-            "-",
-            "--capture-output",
-            "superset.app:create_app()",
-        ]
+        argv = (
+            list(argv)
+            if argv is not None
+            else [
+                self._bin("gunicorn"),
+                "--workers",
+                str(self.s.workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(self.s.threads),
+                "--timeout",
+                "120",
+                "--bind",
+                f"{self.s.host}:{self.s.port}",
+                "--pid",
+                str(self.pid_file),
+                "--access-logfile",
+                "-",
+                "--error-logfile",
+                "-",
+                "--capture-output",
+                "superset.app:create_app()",
+            ]
+        )
         with self.log_file.open("a", encoding="utf-8") as fh:
             fh.write(f"\n==> starting gunicorn on {self.s.url}\n")
             fh.flush()
@@ -369,7 +391,7 @@ class SupersetServer:
                 stdout=fh,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=self.environ(),
+                env=dict(env) if env is not None else self.environ(),
                 cwd=self.s.state,
                 start_new_session=True,
             )

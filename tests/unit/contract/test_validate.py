@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from supersetctl.contract.validate import RULES, runtime_config_vars, validate_r
 from supersetctl.findings import Finding, Severity
 from supersetctl.paths import RepoPaths
 from supersetctl.yamlio import roundtrip_dump, roundtrip_load
+from tests.support.helpers import REPO_ROOT
 
 DIGEST = "sha256:" + "ab" * 32
 OTHER_DIGEST = "sha256:" + "cd" * 32
@@ -143,7 +145,7 @@ def test_manifest_latest_tag_refused(repo_copy: RepoPaths) -> None:
 
 def test_config_unknown_key_and_bad_enum(repo_copy: RepoPaths) -> None:
     cfg = repo_copy.env_config("staging")
-    line = _edit_text(cfg, "    sslmode: require", "    sslmode: sometimes\n    colour: red")
+    line = _edit_text(cfg, "    sslmode: verify-full", "    sslmode: sometimes\n    colour: red")
     found = _only(validate_repo(repo_copy, ["staging"]), "CT-SCHEMA")
     assert sorted((f.path, f.line) for f in found) == [
         ("config/staging/environment.yaml", line),
@@ -405,10 +407,43 @@ def test_app_name_must_match_prod_config(repo_copy: RepoPaths) -> None:
 
 
 def test_staging_and_prod_require_tls(repo_copy: RepoPaths) -> None:
-    for env in ("staging", "prod"):
-        line = _edit_text(repo_copy.env_config(env), "sslmode: require", "sslmode: prefer")
+    for env, now in (("staging", "sslmode: verify-full"), ("prod", "sslmode: require")):
+        line = _edit_text(repo_copy.env_config(env), now, "sslmode: prefer")
         found = _only(validate_repo(repo_copy, [env]), "CFG-SSLMODE")
         assert [(f.path, f.line) for f in found] == [(f"config/{env}/environment.yaml", line)]
+
+
+TLS_DATA = Path(__file__).parent / "testdata" / "tls-verify"
+
+
+def test_tls_verify_passes_a_config_that_verifies_with_its_ca(repo_copy: RepoPaths) -> None:
+    shutil.copy(TLS_DATA / "pass.yaml", repo_copy.env_config("staging"))
+    assert _only(validate_repo(repo_copy, ["staging"]), "CFG-TLS-VERIFY") == []
+    # the committed staging config is such a config
+    assert _only(validate_repo(RepoPaths(REPO_ROOT), ["staging"]), "CFG-TLS-VERIFY") == []
+
+
+def test_tls_verify_names_each_unverified_connection(repo_copy: RepoPaths) -> None:
+    shutil.copy(TLS_DATA / "fail.yaml", repo_copy.env_config("staging"))
+    text = repo_copy.env_config("staging").read_text().splitlines()
+    want = [i for i, ln in enumerate(text, 1) if "# CFG-TLS-VERIFY" in ln and ln[0] != "#"]
+    found = _only(validate_repo(repo_copy, ["staging"]), "CFG-TLS-VERIFY")
+    assert [(f.path, f.line) for f in found] == [
+        ("config/staging/environment.yaml", line) for line in want
+    ]
+    assert "database odoo uses sslmode=require" in found[0].message
+    assert "verify-full" in found[0].fix
+    assert "sslmode=verify-full" in found[1].fix
+
+
+def test_tls_verify_needs_the_ca_in_the_spec(repo_copy: RepoPaths) -> None:
+    _edit_text(repo_copy.app_spec, "  - key: SUPERSET_CA_CERT\n", "  - key: OTHER_VARIABLE\n")
+    found = _only(validate_repo(repo_copy, ["staging"]), "CFG-TLS-VERIFY")
+    assert len(found) == 1 and "does not give SUPERSET_CA_CERT" in found[0].message
+
+
+def test_tls_verify_leaves_dev_and_a_config_without_tls_alone(repo_copy: RepoPaths) -> None:
+    assert _only(validate_repo(repo_copy, ["dev", "prod"]), "CFG-TLS-VERIFY") == []
 
 
 def test_dev_may_skip_tls(repo_copy: RepoPaths) -> None:

@@ -10,7 +10,7 @@ import pytest
 from supersetctl.contract.environment import Environment, load_environment
 from supersetctl.errors import UsageError
 from supersetctl.local.postgres import PostgresInfo
-from supersetctl.local.stack import LocalStack, StackSettings, _shell_quote, settings_from_config
+from supersetctl.local.stack import LocalStack, StackSettings, settings_from_config, shell_quote
 from supersetctl.ops import _pg
 from supersetctl.paths import RepoPaths
 
@@ -71,17 +71,17 @@ def test_cli_status_down_logs_reset_on_an_empty_repo(run_cli, repo_copy: RepoPat
     r = run_cli([*base, "logs", "nope"])
     assert r.exit_code == 2
     r = run_cli([*base, "up", "--env", "prod"])
-    assert r.exit_code == 2 and "dev environment only" in r.stderr
+    assert r.exit_code == 2 and "only staging is rehearsed" in r.stderr
     r = run_cli([*base, "reset", "--yes"])
     assert r.exit_code == 0
 
 
 def test_env_file_quoting() -> None:
-    assert _shell_quote("abc-DEF_1") == "abc-DEF_1"
-    assert _shell_quote("postgresql://u:p@h:1/d?sslmode=disable") == (
+    assert shell_quote("abc-DEF_1") == "abc-DEF_1"
+    assert shell_quote("postgresql://u:p@h:1/d?sslmode=disable") == (
         "'postgresql://u:p@h:1/d?sslmode=disable'"
     )
-    assert _shell_quote("it's") == "'it'\\''s'"
+    assert shell_quote("it's") == "'it'\\''s'"
 
 
 def test_seed_end_date_is_yesterday_at_first_up_then_fixed(repo_copy: RepoPaths) -> None:

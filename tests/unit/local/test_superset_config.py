@@ -30,6 +30,8 @@ print(json.dumps({
     "health_bad": m.health_payload({"metadata_db": False}),
     "connect_args": m.SQLALCHEMY_ENGINE_OPTIONS.get("connect_args"),
     "page_size": m.FAB_API_MAX_PAGE_SIZE,
+    "ca_file": m.CA_CERT_FILE, "redis_url": getattr(m, "REDIS_URL", None),
+    "beat": sorted(getattr(m.CELERY_CONFIG, "beat_schedule", {})),
 }))
 """
 
@@ -156,3 +158,104 @@ def test_dev_allows_plain_loopback_and_redis_turns_on_cache_and_celery(tmp_path:
     assert got["flags"]["EMBEDDED_SUPERSET"] is True
     assert got["flags"]["THUMBNAILS"] is True
     assert got["flags"]["DASHBOARD_RBAC"] is True
+
+
+def _ca_pem(tmp_path: Path) -> str:
+    from supersetctl.local.tls import ensure_ca
+
+    files, _ = ensure_ca(tmp_path / "ca")
+    return files.ca_pem()
+
+
+def _with_stub_redis(tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "stubs" / "cachelib").mkdir(parents=True)
+    (tmp_path / "stubs" / "cachelib" / "__init__.py").write_text("")
+    (tmp_path / "stubs" / "cachelib" / "redis.py").write_text(
+        "class RedisCache:\n    def __init__(self, **kw):\n        self.kw = kw\n"
+    )
+    (tmp_path / "stubs" / "redis.py").write_text(
+        "class Redis:\n    @classmethod\n    def from_url(cls, url):\n        return url\n"
+    )
+    return {"PYTHONPATH": str(tmp_path / "stubs")}
+
+
+def test_a_given_ca_is_written_and_verifies_the_metadata_db_and_redis(tmp_path: Path) -> None:
+    pem = _ca_pem(tmp_path)
+    target = tmp_path / "run" / "ca.pem"
+    r = _load(
+        {
+            **_with_stub_redis(tmp_path),
+            "SUPERSET_SECRET_KEY": _key(),
+            "SUPERSET_METADATA_DB_URL": GOOD_URL,  # what App Platform binds: require
+            "REDIS_URL": "rediss://default:pw@cache.example.invalid:25061",
+            "SUPERSET_CA_CERT": pem,
+            "SUPERSET_CA_CERT_FILE": str(target),
+        }
+    )
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert got["ca_file"] == str(target)
+    assert target.read_text().strip() == pem.strip()
+    assert [p.name for p in target.parent.iterdir()] == ["ca.pem"]  # no temp file left
+    assert "sslmode=verify-full" in got["uri"]
+    assert f"sslrootcert={target}".replace("/", "%2F") in got["uri"]
+    assert "ssl_cert_reqs=required" in got["redis_url"]
+    assert "ssl_ca_certs=" in got["redis_url"] and "ssl_check_hostname=true" in got["redis_url"]
+    # beat sends Superset's own schedule (a CELERY_CONFIG replaces it whole)
+    assert got["beat"] == ["reports.prune_log", "reports.scheduler"]
+
+
+def test_escaped_newlines_and_several_certificates_are_accepted(tmp_path: Path) -> None:
+    pem = _ca_pem(tmp_path).strip()
+    other = _ca_pem(tmp_path / "other").strip()
+    bundle = (pem + "\n" + other).replace("\n", "\\n")  # one line, as some platforms keep it
+    target = tmp_path / "ca.pem"
+    r = _load(
+        {
+            "SUPERSET_SECRET_KEY": _key(),
+            "SUPERSET_METADATA_DB_URL": GOOD_URL,
+            "SUPERSET_CA_CERT": bundle,
+            "SUPERSET_CA_CERT_FILE": str(target),
+        }
+    )
+    assert r.returncode == 0, r.stderr
+    assert target.read_text().count("BEGIN CERTIFICATE") == 2
+
+
+def test_without_a_ca_nothing_is_written_and_require_stays(tmp_path: Path) -> None:
+    target = tmp_path / "ca.pem"
+    r = _load(
+        {
+            "SUPERSET_SECRET_KEY": _key(),
+            "SUPERSET_METADATA_DB_URL": GOOD_URL,
+            "SUPERSET_CA_CERT_FILE": str(target),
+        }
+    )
+    got = json.loads(r.stdout)
+    assert got["ca_file"] is None and not target.exists()
+    assert "sslmode=require" in got["uri"] and "sslrootcert" not in got["uri"]
+
+
+def test_a_ca_that_is_no_certificate_is_refused(tmp_path: Path) -> None:
+    err = _refused(
+        {
+            "SUPERSET_SECRET_KEY": _key(),
+            "SUPERSET_METADATA_DB_URL": GOOD_URL,
+            "SUPERSET_CA_CERT": "not a certificate",
+            "SUPERSET_CA_CERT_FILE": str(tmp_path / "ca.pem"),
+        }
+    )
+    assert "SUPERSET_CA_CERT does not hold a PEM certificate" in err
+
+
+def test_an_unwritable_ca_path_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    err = _refused(
+        {
+            "SUPERSET_SECRET_KEY": _key(),
+            "SUPERSET_METADATA_DB_URL": GOOD_URL,
+            "SUPERSET_CA_CERT": _ca_pem(tmp_path),
+            "SUPERSET_CA_CERT_FILE": str(tmp_path / "file" / "ca.pem"),
+        }
+    )
+    assert "cannot write the CA certificate" in err and "SUPERSET_CA_CERT_FILE" in err
