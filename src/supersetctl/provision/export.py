@@ -306,8 +306,24 @@ def plan_files(
             if warning:
                 warnings.append(warning)
             data.pop("password", None)
+        if item.kind == "database":
+            _ca_placeholder(data, variables)
         out[paths[uuid]] = dump_native(data)
     return out, warnings
+
+
+CA_FILE_VAR = "SUPERSET_CA_CERT_FILE"
+
+
+def _ca_placeholder(data: dict[str, Any], variables: Variables) -> None:
+    """A database's ``sslrootcert`` that is where the runtime writes the CA is written as
+    ``${SUPERSET_CA_CERT_FILE}`` (the path is the environment's, not the asset's)."""
+    ca_file = variables.lookup(CA_FILE_VAR)
+    extra = data.get("extra")
+    engine = extra.get("engine_params") if isinstance(extra, dict) else None
+    args = engine.get("connect_args") if isinstance(engine, dict) else None
+    if ca_file and isinstance(args, dict) and args.get("sslrootcert") == ca_file:
+        args["sslrootcert"] = "${" + CA_FILE_VAR + "}"
 
 
 def _uuid(item: Item) -> str:

@@ -169,3 +169,23 @@ def test_a_dashboards_position_and_metadata_change_together() -> None:
     assert out is not None
     assert out["position"] == live["position"] and out["metadata"] == live["metadata"]
     assert out["css"] == ""
+
+
+def test_a_new_databases_ca_path_is_written_as_its_variable() -> None:
+    masked = "postgresql://superset_ro:XXXXXXXXXX@db.internal:5432/odoo"
+    ca = "/tmp/superset/ca.pem"
+    live = {
+        "database_name": "odoo",
+        "sqlalchemy_uri": masked,
+        "extra": {"engine_params": {"connect_args": {"sslrootcert": ca, "sslmode": "x"}}},
+        "uuid": DB_UUID,
+        "version": "1",
+    }
+    base = vars_()
+    variables = Variables({**base.values, "SUPERSET_CA_CERT_FILE": ca}, base.secret_names, {})
+    files, _ = plan_files([Item("database", live)], {}, {}, "", None, variables)
+    [text] = [t for t in files.values() if t]
+    assert "sslrootcert: ${SUPERSET_CA_CERT_FILE}" in text
+    other = {**live, "extra": {"engine_params": {"connect_args": {"sslrootcert": "/etc/x.pem"}}}}
+    files, _ = plan_files([Item("database", other)], {}, {}, "", None, variables)
+    assert "sslrootcert: /etc/x.pem" in next(t for t in files.values() if t)
