@@ -4,6 +4,7 @@ redacted, with the dashboards each change touches; a re-run edits the comment in
 
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 from pathlib import Path
@@ -16,7 +17,7 @@ from supersetctl.superset import SupersetClient
 from tests.support.fake_github import FakeGitHub
 from tests.support.provision import ProvRepo
 from tests.support.superset import SupersetInfo
-from tests.support.workflows import run_job
+from tests.support.workflows import JobRun, run_job
 
 pytestmark = pytest.mark.integration
 
@@ -33,27 +34,24 @@ def _environments(repo: ProvRepo) -> None:
         (folder / "environment.yaml").write_text(text.replace("superset-dev", f"superset-{env}"))
 
 
-def _plan(repo: ProvRepo, superset: SupersetInfo, gh: FakeGitHub, env: str, odoo_pw: str) -> object:
+def _github(gh: FakeGitHub, head: str | None = None) -> dict[str, object]:
+    """The ``github`` context of a pull request from ``head`` (this repository by default)."""
+    pull = {"number": PR, "head": {"repo": {"full_name": head or gh.repository}}}
+    return {"token": gh.token, "repository": gh.repository, "event": {"pull_request": pull}}
+
+
+def _plan(repo: ProvRepo, gh: FakeGitHub, env: str, login: tuple[str, str], odoo_pw: str) -> JobRun:
     return run_job(
         "superset-pr.yml",
         "plan",
         repo.paths.root,
         matrix={"env": env},
         secrets={
-            "SUPERSET_READER_USERNAME": superset.admin_username,
-            "SUPERSET_READER_PASSWORD": superset.admin_password,
+            "SUPERSET_READER_USERNAME": login[0],
+            "SUPERSET_READER_PASSWORD": login[1],
             "ODOO_RO_PASSWORD": odoo_pw,
         },
-        github={
-            "token": gh.token,
-            "repository": gh.repository,
-            "event": {
-                "pull_request": {
-                    "number": PR,
-                    "head": {"repo": {"full_name": gh.repository}},
-                }
-            },
-        },
+        github=_github(gh),
         extra_env={"GITHUB_API_URL": gh.url},
     )
 
@@ -67,14 +65,15 @@ def test_each_environment_gets_one_sticky_plan_comment(
 ) -> None:
     _environments(prov_repo)
     gh = FakeGitHub(httpserver, token="ghs_" + secrets.token_hex(18))
-    odoo_pw = str(__import__("os").environ["ODOO_RO_PASSWORD"])
+    odoo_pw = os.environ["ODOO_RO_PASSWORD"]
+    admin = (superset.admin_username, superset.admin_password)
     # prod already runs this repo's assets; staging has none of them yet
     apply_env(prov_repo.env(), ss_client)  # dev's config: the same Superset as prod here
     chart = prov_repo.prov / "dashboards" / "dash-1" / "charts" / "chart-2.yaml"
     chart.write_text(chart.read_text().replace("slice_name: Chart 2", "slice_name: Chart two"))
 
     for env in ("staging", "prod"):
-        run = _plan(prov_repo, superset, gh, env, odoo_pw)
+        run = _plan(prov_repo, gh, env, admin, odoo_pw)
         assert run.ok, [(s.name, s.rc, s.output[-2000:]) for s in run.steps]
         assert f"supersetctl plan: {env}" in run.summary
     bodies = gh.bodies(PR)
@@ -89,7 +88,7 @@ def test_each_environment_gets_one_sticky_plan_comment(
 
     # a new push: the same two comments, edited in place
     chart.write_text(chart.read_text().replace("Chart two", "Chart 2"))
-    run = _plan(prov_repo, superset, gh, "prod", odoo_pw)
+    run = _plan(prov_repo, gh, "prod", admin, odoo_pw)
     assert run.ok
     assert len(gh.bodies(PR)) == 2
     assert "in sync" in gh.bodies(PR)[1]
@@ -102,25 +101,7 @@ def test_a_plan_that_cannot_be_made_says_why_on_the_pr_and_fails(
     _environments(prov_repo)
     gh = FakeGitHub(httpserver, token="ghs_" + secrets.token_hex(18))
     wrong = secrets.token_urlsafe(12)
-    run = run_job(
-        "superset-pr.yml",
-        "plan",
-        prov_repo.paths.root,
-        matrix={"env": "staging"},
-        secrets={
-            "SUPERSET_READER_USERNAME": superset.admin_username,
-            "SUPERSET_READER_PASSWORD": wrong,
-            "ODOO_RO_PASSWORD": "x",
-        },
-        github={
-            "token": gh.token,
-            "repository": gh.repository,
-            "event": {
-                "pull_request": {"number": PR, "head": {"repo": {"full_name": gh.repository}}}
-            },
-        },
-        extra_env={"GITHUB_API_URL": gh.url},
-    )
+    run = _plan(prov_repo, gh, "staging", (superset.admin_username, wrong), "x")
     assert not run.ok
     assert run.step("supersetctl plan").rc == 1
     [body] = gh.bodies(PR)
@@ -135,12 +116,7 @@ def test_a_fork_pull_request_plans_nothing(prov_repo: ProvRepo, httpserver: HTTP
         "plan",
         prov_repo.paths.root,
         matrix={"env": "staging"},
-        github={
-            "repository": gh.repository,
-            "event": {
-                "pull_request": {"number": PR, "head": {"repo": {"full_name": "someone/fork"}}}
-            },
-        },
+        github=_github(gh, head="someone/fork"),
     )
     assert run.steps == [] and gh.requests == []
 
