@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "health": "ops",
     "backup": "ops",
     "restore": "ops",
+    "notify": "notify",
     "github": "github",
 }
 
