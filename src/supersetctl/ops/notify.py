@@ -97,10 +97,15 @@ def _redact_all(value: Any) -> Any:
     return value
 
 
+def _slack_escape(text: str) -> str:
+    # the three characters Slack's mrkdwn reserves (its "Escaping text" section)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slack_payload(message: Message) -> dict[str, Any]:
     """Slack's ``text`` (the headline, for notifications) and one mrkdwn block."""
-    headline = f"{_ICON[message.status]} {message.title}"
-    body = [headline, *message.lines]
+    headline = f"{_ICON[message.status]} {_slack_escape(message.title)}"
+    body = [headline, *(_slack_escape(line) for line in message.lines)]
     if message.link:
         body.append(f"<{message.link}|details>")
     return {
