@@ -44,6 +44,7 @@ SLACK_ENV = "SLACK_WEBHOOK_URL"
 WEBHOOK_ENV = "ALERT_WEBHOOK_URL"
 PAYLOAD_VERSION = 1
 CHOICES = ("auto", "slack", "webhook")
+_SLACK_SECTION_MAX = 3000  # characters of a section block's text (Slack's block reference)
 
 TargetKind = Literal["slack", "webhook"]
 Status = Literal["failed", "warning", "ok"]
@@ -103,17 +104,17 @@ def _slack_escape(text: str) -> str:
 
 
 def slack_payload(message: Message) -> dict[str, Any]:
-    """Slack's ``text`` (the headline, for notifications) and one mrkdwn block."""
+    """Slack's ``text`` (the headline, for notifications) and one mrkdwn block, cut to the
+    3,000 characters Slack takes in a section (the rest is in the job summary)."""
     headline = f"{_ICON[message.status]} {_slack_escape(message.title)}"
-    body = [headline, *(_slack_escape(line) for line in message.lines)]
-    if message.link:
-        body.append(f"<{message.link}|details>")
-    return {
-        "text": redact(headline),
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": redact("\n".join(body))}}
-        ],
-    }
+    link = f"\n<{message.link}|details>" if message.link else ""
+    text = redact("\n".join([headline, *(_slack_escape(line) for line in message.lines)]))
+    room = _SLACK_SECTION_MAX - len(link)
+    if len(text) > room:  # Slack refuses a longer section (invalid_blocks)
+        more = "\n… (the rest in the job summary)"
+        text = text[: room - len(more)].rsplit("\n", 1)[0] + more
+    block = {"type": "mrkdwn", "text": text + link}
+    return {"text": redact(headline), "blocks": [{"type": "section", "text": block}]}
 
 
 def webhook_payload(message: Message) -> dict[str, Any]:

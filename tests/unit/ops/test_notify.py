@@ -199,3 +199,10 @@ def test_notify_exits_2_without_a_target_or_with_a_bad_status(run_cli) -> None: 
     assert none.exit_code == 2 and "ALERT_WEBHOOK_URL" in none.stderr
     assert _notify(run_cli, "--status", "meh").exit_code == 2
     assert _notify(run_cli, "--event", "Back Up").exit_code == 2
+
+
+def test_a_long_slack_message_stays_under_slacks_section_limit() -> None:
+    items = [{**_item(n), "name": "x" * 180} for n in range(20)]
+    message = drift_message("drift", items, label="prod", url="https://s", at="t")
+    text = slack_payload(message)["blocks"][0]["text"]["text"]
+    assert len(text) <= 3000 and text.endswith("… (the rest in the job summary)")
