@@ -1,10 +1,7 @@
-"""The reader role of docs/operations.md, for real: a user of the test Superset holding exactly
-``READER_PERMISSIONS`` runs the drift and health workflows and sees what the admin sees, and
-cannot apply.
-
-The role and the user are written straight into Superset's metadata database (the test
-instance runs without ``FAB_ADD_SECURITY_API``), the way Settings → List Roles would store
-them, and removed afterwards.
+"""The reader role of docs/operations.md, for real: `supersetctl reader` makes the role and a
+user through Superset's security API; that user (exactly ``READER_PERMISSIONS``) runs the
+drift and health workflows, sees what the admin sees, exports the assets, and cannot apply.
+A name the admin holds is refused. The role and the user are removed afterwards.
 """
 
 from __future__ import annotations
@@ -15,14 +12,14 @@ import secrets
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug.security import generate_password_hash
 
 from supersetctl.errors import SupersetAPIError
-from supersetctl.ops.reader import READER_PERMISSIONS
+from supersetctl.ops.reader import READER_PERMISSIONS, READER_ROLE
 from supersetctl.pg import dsn, parse_url
 from supersetctl.provision import apply_env
 from supersetctl.provision.live import read_live
@@ -41,56 +38,50 @@ class Reader:
     password: str
 
 
-@pytest.fixture
-def reader(superset: SupersetInfo) -> Iterator[Reader]:
-    suffix = secrets.token_hex(3)
-    role, username, password = f"reader_{suffix}", f"reader_{suffix}", secrets.token_urlsafe(18)
-    with psycopg.connect(dsn(parse_url(superset.metadata_conninfo)), autocommit=True) as conn:
-        role_id = conn.execute(
-            "INSERT INTO ab_role (id, name) VALUES (nextval('ab_role_id_seq'), %s) RETURNING id",
-            (role,),
-        ).fetchone()[0]  # type: ignore[index]
-        for perm, view, _why in READER_PERMISSIONS:
-            row = conn.execute(
-                "SELECT pv.id FROM ab_permission_view pv"
-                " JOIN ab_permission p ON p.id = pv.permission_id"
-                " JOIN ab_view_menu v ON v.id = pv.view_menu_id WHERE p.name = %s AND v.name = %s",
-                (perm, view),
-            ).fetchone()
-            assert row is not None, f"Superset has no permission {perm} on {view}"
-            conn.execute(
-                "INSERT INTO ab_permission_view_role (id, permission_view_id, role_id)"
-                " VALUES (nextval('ab_permission_view_role_id_seq'), %s, %s)",
-                (row[0], role_id),
-            )
-        user_id = conn.execute(
-            "INSERT INTO ab_user (id, first_name, last_name, username, password, active, email,"
-            " created_on, changed_on) VALUES (nextval('ab_user_id_seq'), 'Scheduled', 'Jobs',"
-            " %s, %s, true, %s, now(), now()) RETURNING id",
-            (username, generate_password_hash(password, "pbkdf2:sha256"),
-             f"{username}@example.invalid"),
-        ).fetchone()[0]  # type: ignore[index]  # fmt: skip
-        conn.execute(
-            "INSERT INTO ab_user_role (id, user_id, role_id)"
-            " VALUES (nextval('ab_user_role_id_seq'), %s, %s)",
-            (user_id, role_id),
-        )
-        try:
-            yield Reader(username, password)
-        finally:
-            conn.execute("DELETE FROM ab_user_role WHERE user_id = %s", (user_id,))
-            conn.execute("UPDATE logs SET user_id = NULL WHERE user_id = %s", (user_id,))
-            conn.execute("DELETE FROM query WHERE user_id = %s", (user_id,))
-            conn.execute("DELETE FROM ab_user WHERE id = %s", (user_id,))
-            conn.execute("DELETE FROM ab_permission_view_role WHERE role_id = %s", (role_id,))
-            conn.execute("DELETE FROM ab_role WHERE id = %s", (role_id,))
-
-
 def _prod_config(repo: ProvRepo) -> None:
     dev = repo.paths.env_config("dev").read_text()
     folder = repo.paths.root / "config" / "prod"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "environment.yaml").write_text(dev.replace("environment: dev", "environment: prod"))
+
+
+def _forget(superset: SupersetInfo, username: str) -> None:
+    """Remove the user and the role (and the rows that point at them) from the metadata."""
+    with psycopg.connect(dsn(parse_url(superset.metadata_conninfo)), autocommit=True) as conn:
+        row = conn.execute("SELECT id FROM ab_user WHERE username = %s", (username,)).fetchone()
+        if row is not None:
+            for statement in (
+                "DELETE FROM ab_user_role WHERE user_id = %s",
+                "UPDATE logs SET user_id = NULL WHERE user_id = %s",
+                "DELETE FROM query WHERE user_id = %s",
+                "DELETE FROM ab_user WHERE id = %s",
+            ):
+                conn.execute(statement, (row[0],))  # type: ignore[arg-type]
+        role = "(SELECT id FROM ab_role WHERE name = %s)"
+        conn.execute(f"DELETE FROM ab_permission_view_role WHERE role_id IN {role}", (READER_ROLE,))  # type: ignore[arg-type]
+        conn.execute(f"DELETE FROM ab_user_role WHERE role_id IN {role}", (READER_ROLE,))  # type: ignore[arg-type]
+        conn.execute("DELETE FROM ab_role WHERE name = %s", (READER_ROLE,))
+
+
+@pytest.fixture
+def reader(
+    prov_repo: ProvRepo, superset: SupersetInfo, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Reader]:
+    """`supersetctl reader --env prod`: the role and a user, through the security API."""
+    _prod_config(prov_repo)
+    username, password = f"reader-{secrets.token_hex(3)}", secrets.token_urlsafe(18)
+    monkeypatch.setenv("SUPERSET_READER_PASSWORD", password)
+    args = ["--repo", str(prov_repo.paths.root), "reader", "--env", "prod", "--username", username]
+    try:
+        made = run_cli(args)
+        assert made.exit_code == 0, made.stdout + made.stderr
+        assert f"{len(READER_PERMISSIONS)} permissions" in made.stdout
+        assert f"user {username}: created" in made.stdout and password not in made.stdout
+        again = run_cli(args)  # idempotent: the permissions set again, the user left alone
+        assert again.exit_code == 0 and f"user {username}: holds it" in again.stdout
+        yield Reader(username, password)
+    finally:
+        _forget(superset, username)
 
 
 def _job(repo: ProvRepo, workflow: str, job: str, who: Reader, hook: str) -> JobRun:
@@ -116,7 +107,6 @@ def test_the_reader_role_drifts_and_checks_health_but_cannot_apply(
     httpserver: HTTPServer,
 ) -> None:
     hook = FakeWebhook(httpserver)
-    _prod_config(prov_repo)
     apply_env(prov_repo.env(), ss_client)
     chart = read_live(ss_client).assets[prov_repo.uid("chart3")]
     ss_client.update("chart", chart.id, {"slice_name": "Edited in the UI"})
@@ -153,3 +143,13 @@ def test_the_reader_role_drifts_and_checks_health_but_cannot_apply(
         apply_env(prov_repo.env(), client)
     assert refused.value.status in (401, 403)
     assert read_live(ss_client).assets[prov_repo.uid("chart3")].name == "Edited in the UI"
+
+
+def test_reader_refuses_a_user_holding_another_role(
+    prov_repo: ProvRepo, superset: SupersetInfo, run_cli: Any
+) -> None:
+    _prod_config(prov_repo)
+    result = run_cli(["--repo", str(prov_repo.paths.root), "reader", "--env", "prod",
+                      "--username", superset.admin_username])  # fmt: skip
+    assert result.exit_code == 2
+    assert "holds other roles too: Admin" in result.stderr

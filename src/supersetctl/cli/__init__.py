@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "backup": "ops",
     "restore": "ops",
     "notify": "notify",
+    "reader": "reader",
     "github": "github",
 }
 
