@@ -20,7 +20,8 @@ pytest_plugins = [
 ]
 
 _STRIP_PREFIXES = ("SUPERSET_", "PG", "ODOO_", "GHCR_", "SLACK_", "SUPERSETCTL_")
-_STRIP_NAMES = ("DIGITALOCEAN_TOKEN", "DATABASE_URL", "REDIS_URL", "GITHUB_TOKEN")
+_STRIP_NAMES = ("DIGITALOCEAN_TOKEN", "DATABASE_URL", "REDIS_URL", "GITHUB_TOKEN",
+                "ALERT_WEBHOOK_URL")  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

@@ -25,6 +25,7 @@ from supersetctl.db.seed import seed_database
 from supersetctl.local.postgres import PostgresInfo
 from supersetctl.paths import RepoPaths
 from supersetctl.yamlio import load_document, roundtrip_dump, roundtrip_load
+from tests.support.fake_alerts import FakeSlack, FakeWebhook
 from tests.support.fake_do import FakeDO
 from tests.support.superset import SupersetInfo
 from tests.support.workflows import JobRun, run_job
@@ -171,18 +172,38 @@ def test_main_reaches_staging_then_prod(promotion: Promotion) -> None:
                 assert name.endswith("USERNAME") or value not in step.output, name
 
 
+@pytest.fixture
+def alerts() -> Iterator[tuple[FakeSlack, FakeWebhook]]:
+    """Slack and the JSON webhook on a server of their own (the fake DigitalOcean API answers
+    every path of the other)."""
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        yield FakeSlack(server), FakeWebhook(server)
+    finally:
+        server.clear()
+        server.stop()
+
+
 def test_a_failed_step_stops_the_promotion_and_alerts(
-    promotion: Promotion, monkeypatch: pytest.MonkeyPatch
+    promotion: Promotion, alerts: tuple[FakeSlack, FakeWebhook]
 ) -> None:
-    promotion.secrets["staging"]["SUPERSET_ADMIN_PASSWORD"] = secrets.token_urlsafe(12)
+    slack, hook = alerts
+    wrong = secrets.token_urlsafe(12)
+    promotion.secrets["staging"].update(
+        SUPERSET_ADMIN_PASSWORD=wrong, SLACK_WEBHOOK_URL=slack.url, ALERT_WEBHOOK_URL=hook.url
+    )
     run = promotion.run("staging")
     assert not run.ok
     failed = [s.name for s in run.steps if s.rc and not s.skipped]
-    assert failed[0] == "supersetctl apply --env staging"
+    assert failed == ["supersetctl apply --env staging"], _failures(run)
     assert run.step("supersetctl health").skipped
-    alert = run.step("Alert")
-    assert not alert.skipped  # notify ran; with no webhook configured it says so (exit 2)
-    assert "SLACK_WEBHOOK_URL" in alert.output or "webhook" in alert.output
+    assert run.step("Alert").rc == 0
+    [message] = hook.received
+    assert message["status"] == "failed" and message["environment"] == "staging"
+    assert message["link"] == "https://github.com/insightpulseai/superset/actions/runs/1"
+    assert len(slack.received) == 1
+    assert wrong not in str(slack.received) + str(hook.received)
 
 
 def test_prod_needs_staging_and_the_production_environment() -> None:

@@ -1,8 +1,8 @@
 """Run a GitHub workflow's job here: its ``run:`` steps in order, in bash as Actions runs them,
 with the ``env:`` the workflow, the job and the step give them.
 
-What is emulated, and only this: ``${{ ... }}`` reading the ``secrets``, ``vars``, ``matrix``,
-``github`` (``token``, ``repository``, ``event``...) and ``env`` contexts, and the few
+What is emulated, and only this: ``${{ ... }}`` reading the ``secrets``, ``vars``, ``inputs``,
+``matrix``, ``github`` (``token``, ``repository``, ``event``...) and ``env`` contexts, and the few
 functions our workflows use in ``if:`` (``always()``, ``success()``, ``failure()``,
 ``cancelled()``, ``hashFiles()``), with ``!``, ``&&``, ``||``, ``==`` and ``!=``. Steps that
 ``uses:`` an action are handled when the harness knows what it stands for here: checkout (the
@@ -120,6 +120,8 @@ def run_job(
     cwd: Path,
     *,
     secrets: dict[str, str] | None = None,
+    variables: dict[str, str] | None = None,
+    inputs: dict[str, str] | None = None,
     matrix: dict[str, Any] | None = None,
     github: dict[str, Any] | None = None,
     extra_env: dict[str, str] | None = None,
@@ -130,7 +132,8 @@ def run_job(
     job = wf["jobs"][job_id]
     contexts: dict[str, Any] = {
         "secrets": secrets or {},
-        "vars": {},
+        "vars": variables or {},
+        "inputs": inputs or {},
         "matrix": matrix or {},
         "github": {"token": "", "repository": "", "event": {}, **(github or {})},
         "env": {},

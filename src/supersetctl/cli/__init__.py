@@ -39,6 +39,8 @@ COMMANDS: dict[str, str] = {
     "health": "ops",
     "backup": "ops",
     "restore": "ops",
+    "notify": "notify",
+    "reader": "reader",
     "github": "github",
     "upgrade": "upgrade",
 }

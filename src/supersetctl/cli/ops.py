@@ -11,6 +11,14 @@ from typing import Annotated, Any
 
 import typer
 
+from supersetctl.cli._alerting import (
+    AlertOpt,
+    MarkdownOpt,
+    StateFileOpt,
+    alert_targets,
+    report_sent,
+    write_markdown,
+)
 from supersetctl.cli._app import app
 from supersetctl.cli._options import EnvOpt, MaybeEnvOpt, UrlOpt, environment
 from supersetctl.cli._output import emit_json, info, is_json, state, write
@@ -22,17 +30,25 @@ from supersetctl.ops.alerts import (
     alert_on_change,
     default_state_file,
     format_duration,
-    webhook_from_env,
 )
 from supersetctl.ops.backup import METADATA_ENV, AssetExporter, back_up
-from supersetctl.ops.health import HealthOptions, HealthReport, check_health, health_target
+from supersetctl.ops.health import (
+    HealthOptions,
+    HealthReport,
+    check_health,
+    health_target,
+    report_markdown,
+)
+from supersetctl.ops.notify import Target
 from supersetctl.ops.restore import (
     SCRATCH_ENV,
     Comparison,
+    VerifyResult,
     restore_backup,
     scratch_server,
     verify_backup,
 )
+from supersetctl.pg import parse_url
 from supersetctl.provision import client_for
 
 MetadataUrlEnvOpt = Annotated[
@@ -54,22 +70,17 @@ def _render_health(report: HealthReport, label: str) -> None:
 def health(
     env: MaybeEnvOpt = None,
     url: UrlOpt = None,
-    alert: Annotated[
-        str | None,
+    alert: AlertOpt = None,
+    state_file: StateFileOpt = None,
+    markdown: MarkdownOpt = None,
+    unhealthy_ok: Annotated[
+        bool,
         typer.Option(
-            "--alert",
-            help="slack: post to SLACK_WEBHOOK_URL when the state changes (down, degraded, "
-            "recovered), never on every run.",
+            "--unhealthy-ok",
+            help="Exit 0 when not UP too (a scheduled job whose --alert reports it); an "
+            "alert that could not be sent still exits 1.",
         ),
-    ] = None,
-    state_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--state-file",
-            help="Where --alert remembers the last state (default .local/health/<name>.json).",
-            dir_okay=False,
-        ),
-    ] = None,
+    ] = False,
     attempts: Annotated[
         int, typer.Option("--attempts", min=1, help="Tries per check before it fails.")
     ] = 3,
@@ -97,25 +108,24 @@ def health(
 
     Each check is retried with exponential backoff before it counts as failed. The state is
     UP, DEGRADED (/health answers but another check fails) or DOWN (/health does not answer
-    OK). Login and the database queries run when the admin username and password variables
-    are set (those the environment names; SUPERSET_ADMIN_USERNAME/PASSWORD with --url).
-    Exit 1 unless UP, or when the Slack alert could not be sent (its state is then kept, so
-    the next run tries again); the JSON output says which (state, alert_error).
+    OK). Login and the database queries run when the username and password variables are
+    set (those the environment names; SUPERSET_ADMIN_USERNAME/PASSWORD with --url); a user
+    whose role can only read is enough. Exit 1 unless UP (0 with --unhealthy-ok), or when
+    the alert could not be sent (its state is then kept, so the next run tries again); the
+    JSON output says which (state, alert_error).
 
     Example:
 
     \b
-        supersetctl health --env prod --alert slack --state-file .health/prod.json
+        supersetctl health --env prod --alert auto --state-file .health/prod.json
         supersetctl --format json health --url http://127.0.0.1:8088
     """
     if env is None and url is None:
         raise UsageError("name the Superset to check", hint="pass --env ENV or --url URL")
-    if alert not in (None, "slack"):
-        raise UsageError(f"unknown alert channel '{alert}'", hint="use --alert slack")
     environ = environment(env, url=url) if env else None
     variables = environ.environ if environ else os.environ  # --url alone: the shell's
     target = health_target(environ, url, variables)
-    webhook = webhook_from_env(variables) if alert else None
+    targets = alert_targets(alert, variables)
     options = HealthOptions(
         attempts=attempts,
         backoff=backoff,
@@ -127,27 +137,30 @@ def health(
     )
     report = check_health(target.url, username=target.username, password=target.password,
                           options=options)  # fmt: skip
-    alerted = AlertOutcome(None)
-    if webhook:
-        where = state_file or default_state_file(state.paths().local, target.label)
-        alerted = alert_on_change(report, state_file=where, label=target.label, webhook=webhook)
-        _render_alert(alerted)
+    alerted = _alert_health(report, target.label, targets, state_file)
+    write_markdown(markdown, report_markdown(report, target.label))
     if is_json():
         emit_json({**report.to_dict(), "alert_sent": alerted.sent, "alert_error": alerted.error})
     else:
         _render_health(report, target.label)
-    ok = report.healthy and alerted.error is None
+    ok = (report.healthy or unhealthy_ok) and alerted.error is None
     raise typer.Exit(ExitCode.OK if ok else ExitCode.FINDINGS)
 
 
-def _render_alert(alerted: AlertOutcome) -> None:
-    if alerted.error is not None:  # the state file is unchanged: the next run retries
-        info(f"error: {alerted.error}")
-    elif alerted.alert is not None:
-        extra = ""
+def _alert_health(
+    report: HealthReport, label: str, targets: list[Target], state_file: Path | None
+) -> AlertOutcome:
+    if not targets:
+        return AlertOutcome(None)
+    where = state_file or default_state_file(state.paths().local, label)
+    alerted = alert_on_change(report, state_file=where, label=label, targets=targets)
+    what: str | None = None
+    if alerted.alert is not None:
+        what = alerted.alert.kind
         if alerted.alert.down_for_seconds is not None:
-            extra = f" after {format_duration(alerted.alert.down_for_seconds)}"
-        info(f"sent a Slack alert: {alerted.alert.kind}{extra}")
+            what += f" after {format_duration(alerted.alert.down_for_seconds)}"
+    report_sent(alerted.error, what, targets)
+    return alerted
 
 
 # ------------------------------------------------------------------------------ backup
@@ -244,8 +257,18 @@ def _comparison_text(comparison: Comparison) -> str:
 
 @backup_app.command("verify")
 def backup_verify(
-    archive: Annotated[str, typer.Argument(help="The archive: a path or s3://BUCKET/KEY.tar.")],
+    archive: Annotated[
+        str,
+        typer.Argument(
+            help="The archive: a path or s3://BUCKET/KEY.tar; with --latest, the folder or "
+            "s3://BUCKET/PREFIX holding the archives."
+        ),
+    ],
     env: MaybeEnvOpt = None,
+    latest: Annotated[
+        bool,
+        typer.Option("--latest", help="Verify the newest archive of --env in ARCHIVE's place."),
+    ] = False,
     scratch_url_env: Annotated[
         str,
         typer.Option(
@@ -254,25 +277,64 @@ def backup_verify(
             f"created (default {SCRATCH_ENV}, else the metadata URL of --env).",
         ),
     ] = SCRATCH_ENV,
+    scratch_cluster: Annotated[
+        bool,
+        typer.Option(
+            "--scratch-cluster",
+            help="Restore into a throwaway PostgreSQL cluster started here from the system's "
+            "server binaries (initdb; removed afterwards) instead of a server of yours.",
+        ),
+    ] = False,
 ) -> None:
     """Prove an archive restores: checksums, restore into a scratch database, compare.
 
     Every checksum is verified, the dump is restored into a new database
     (supersetctl_verify_<random>) which is dropped afterwards, and the dashboards, charts,
     datasets and users found there are compared, id by id, with the archive's record.
-    Exit 1 on any difference.
+    Exit 1 on any difference (or when --latest finds no archive).
 
     Example:
 
     \b
         SUPERSETCTL_SCRATCH_DB_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
           supersetctl backup verify .local/backups/dev/superset-dev-20261127T010000Z.tar
+        supersetctl backup verify --latest --env prod --scratch-cluster s3://acme-backups/superset
     """
+    if latest and env is None:
+        raise UsageError("--latest needs the environment whose archives to look at",
+                         hint="pass --env ENV")  # fmt: skip
     variables = environment(env).environ if env else os.environ  # no --env: the shell's
-    metadata = METADATA_ENV if env else None
-    server = scratch_server(variables, scratch_url_env=scratch_url_env, metadata_url_env=metadata)
-    with tempfile.TemporaryDirectory(prefix="supersetctl-dl-") as tmp:
-        result = verify_backup(storage.local_copy(archive, Path(tmp), variables), server)
+    if latest and env is not None:
+        archive = storage.newest_archive(archive, env, variables)
+    with contextlib.ExitStack() as stack:
+        if scratch_cluster:
+            server = stack.enter_context(_throwaway_server())
+        else:
+            metadata = METADATA_ENV if env else None
+            server = scratch_server(variables, scratch_url_env=scratch_url_env,
+                                    metadata_url_env=metadata)  # fmt: skip
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="supersetctl-dl-")))
+        result = verify_backup(storage.local_copy(archive, tmp, variables), server)
+    _render_verify(archive, result)
+    raise typer.Exit(ExitCode.OK if result.ok else ExitCode.FINDINGS)
+
+
+@contextlib.contextmanager
+def _throwaway_server() -> Iterator[dict[str, str]]:
+    """A PostgreSQL cluster in a temporary folder for the scratch database, then gone."""
+    from supersetctl.local.postgres import PostgresCluster, free_port
+
+    with tempfile.TemporaryDirectory(prefix="supersetctl-scratch-") as tmp:
+        Path(tmp).chmod(0o755)  # run as the postgres user when invoked as root
+        cluster = PostgresCluster(Path(tmp) / "pg", port=free_port())
+        try:
+            info(f"starting a throwaway PostgreSQL cluster on port {cluster.port}")
+            yield parse_url(cluster.start().dsn())
+        finally:
+            cluster.destroy()
+
+
+def _render_verify(archive: str, result: VerifyResult) -> None:
     if is_json():
         emit_json(
             {
@@ -286,7 +348,6 @@ def backup_verify(
         write(f"{archive}: checksums ok, restored into a scratch database\n")
         write(_comparison_text(result.comparison))
         write("verified\n" if result.ok else "MISMATCH: the restore differs from the record\n")
-    raise typer.Exit(ExitCode.OK if result.ok else ExitCode.FINDINGS)
 
 
 # ------------------------------------------------------------------------------ restore

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from supersetctl.cli._alerting import (
+    AlertOpt,
+    MarkdownOpt,
+    StateFileOpt,
+    alert_targets,
+    report_sent,
+    write_markdown,
+)
 from supersetctl.cli._app import app
 from supersetctl.cli._options import EnvOpt, UrlOpt, environment
 from supersetctl.cli._output import emit_json, info, is_json, write
 from supersetctl.cli._progress import progress
+from supersetctl.contract.environment import Environment
 from supersetctl.errors import ExitCode, UsageError
+from supersetctl.ops.drift_alert import DriftOutcome, drift_alert_on_change
+from supersetctl.ops.notify import Target
 from supersetctl.provision import (
     DEFAULT_CHUNK,
     ExportResult,
@@ -27,6 +38,7 @@ from supersetctl.provision import (
     prepare,
     send_plan,
 )
+from supersetctl.provision.report import drift_items, drift_markdown
 
 RefreshOpt = Annotated[
     bool,
@@ -238,24 +250,68 @@ def import_bundle_cmd(
 
 
 @app.command()
-def drift(env: EnvOpt = "dev", url: UrlOpt = None) -> None:
+def drift(
+    env: EnvOpt = "dev",
+    url: UrlOpt = None,
+    alert: AlertOpt = None,
+    state_file: StateFileOpt = None,
+    markdown: MarkdownOpt = None,
+    link: Annotated[
+        str | None, typer.Option("--link", help="A URL the alert links to (the workflow run).")
+    ] = None,
+    drift_ok: Annotated[
+        bool,
+        typer.Option(
+            "--drift-ok",
+            help="Exit 0 on drift too (a scheduled job whose --alert reports it); an alert "
+            "that could not be sent still exits 1.",
+        ),
+    ] = False,
+) -> None:
     """Report where the live Superset differs from git; exit 1 when it does.
 
     For a scheduled job: edited in the UI (update), deleted (create), this repo's but without
     a file (delete), added by hand (unmanaged), or a conflict. Assets another repo or tool
-    manages are listed as owned elsewhere and are no drift. Always compares full content.
+    manages are listed as owned elsewhere and are no drift. Always compares full content,
+    with read requests only: a user whose role can only read is enough. With --alert, the
+    targets hear of it when the drift starts, when the drifted assets change and when it is
+    gone, never twice for the same drift.
 
     Example:
 
-        supersetctl drift --env prod || notify-team
+    \b
+        supersetctl drift --env prod --alert auto --state-file .drift-state/prod.json
+        supersetctl --format json drift --env staging
     """
     environ = environment(env, url=url)
+    targets = alert_targets(alert, environ.environ)
     with client_for(environ) as client, progress() as shown:
         result = drift_env(environ, client, progress=shown)
-    drifted = result.changed or result.counts()["unmanaged"] > 0
+    items = drift_items(result)
+    write_markdown(markdown, drift_markdown(env, result, environ.url))
+    alerted = _alert_drift(environ, items, targets, state_file, link)
     if is_json():
-        emit_json({**result.as_dict(), "drift": drifted})
+        extra = {"alert_sent": alerted.sent, "alert_error": alerted.error}
+        emit_json({**result.as_dict(), "drift": bool(items), **extra})
     else:
         write(_render_plan(result))
-        write("drift: yes\n" if drifted else "drift: none\n")
-    raise typer.Exit(ExitCode.FINDINGS if drifted else ExitCode.OK)
+        write("drift: yes\n" if items else "drift: none\n")
+    ok = (drift_ok or not items) and alerted.error is None
+    raise typer.Exit(ExitCode.OK if ok else ExitCode.FINDINGS)
+
+
+def _alert_drift(
+    env: Environment,
+    items: list[dict[str, Any]],
+    targets: list[Target],
+    state_file: Path | None,
+    link: str | None,
+) -> DriftOutcome:
+    if not targets:
+        return DriftOutcome(None)
+    where = state_file or env.paths.local / "drift" / f"{env.name}.json"
+    alerted = drift_alert_on_change(
+        items, state_file=where, label=env.name, url=env.url, targets=targets, link=link
+    )
+    report_sent(alerted.error, alerted.kind, targets)
+    return alerted

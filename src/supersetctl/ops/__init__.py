@@ -1,9 +1,11 @@
-"""Operations: health checks with Slack alerts, metadata backups and verified restores.
+"""Operations: health checks and drift alerts, metadata backups and verified restores.
 
 - :func:`check_health` (``health``): ``/health``, API login, a query per database, TLS days
   left, response times, retries with backoff; :func:`health_target` says what to check.
-- :func:`alert_on_change` (``health --alert slack``): a Slack message only when the state
-  changes.
+- :func:`alert_on_change` (``health --alert``) and
+  :func:`~supersetctl.ops.drift_alert.drift_alert_on_change` (``drift --alert``): a message
+  only when the state changes, to the targets of :mod:`supersetctl.ops.notify` (Slack, a
+  JSON webhook such as n8n's, or both); ``notify`` sends one message.
 - :func:`back_up` (``backup``: :func:`create_backup`, then upload and retention),
   :func:`restore_backup` (``restore``), :func:`verify_backup` (``backup verify``).
 

@@ -1,4 +1,4 @@
-"""Slack alerts on a change of health state only: down, degraded, recovered.
+"""Health alerts on a change of state only: down, degraded, recovered.
 
 A small JSON state file remembers the last state, since when it holds and since when there
 has been a problem, so that a scheduled job (a GitHub Actions cron keeping the file in its
@@ -10,8 +10,9 @@ The state file (``version`` 1)::
     {"version": 1, "url": "...", "state": "down", "since": "2026-11-27T01:00:00Z",
      "problem_since": "2026-11-27T01:00:00Z", "last_checked": "...", "last_alert": "down"}
 
-Every text that goes into a payload passes through :func:`supersetctl.redact.redact`; the
-webhook URL is registered as a secret when read.
+The alert goes to the targets of :mod:`supersetctl.ops.notify` (Slack, a JSON webhook, or
+both). Every text that goes into a payload passes through :func:`supersetctl.redact.redact`;
+the webhook URLs are registered as secrets when read.
 """
 
 from __future__ import annotations
@@ -19,22 +20,30 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import httpx
 
-from supersetctl.errors import ConfigError, OperationFailed
+from supersetctl.errors import ConfigError
 from supersetctl.fsutil import atomic_write
 from supersetctl.ops.health import HealthReport, State
+from supersetctl.ops.notify import (
+    SLACK_ENV,
+    Message,
+    Target,
+    deliver,
+    first_error,
+    post_json,
+    slack_payload,
+)
 from supersetctl.redact import redact, register
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_ENV = "SLACK_WEBHOOK_URL"
+WEBHOOK_ENV = SLACK_ENV
 AlertKind = Literal["down", "degraded", "recovered"]
 _FMT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -56,7 +65,12 @@ class Alert:
     state: State
     previous: State | None
     down_for_seconds: int | None
-    payload: dict[str, Any]
+    message: Message
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The Slack message."""
+        return slack_payload(self.message)
 
 
 def _ts(moment: dt.datetime) -> str:
@@ -107,33 +121,45 @@ def format_duration(seconds: int) -> str:
     return " ".join(parts)
 
 
-_ICON = {
-    "down": ":red_circle:",
-    "degraded": ":large_orange_circle:",
-    "recovered": ":white_check_mark:",
-}
+_STATUS = {"down": "failed", "degraded": "warning", "recovered": "ok"}
+
+
+def build_message(
+    kind: AlertKind, report: HealthReport, label: str, down_for: int | None
+) -> Message:
+    """The alert: the headline, each failing or warning check, when it was checked."""
+    if kind == "recovered":
+        headline = f"Superset {label} recovered"
+        if down_for is not None:
+            headline += f" after {format_duration(down_for)} of trouble"
+    else:
+        headline = f"Superset {label} is {kind.upper()}"
+    lines = [f"• {c.name}: {c.status}: {c.detail}" for c in report.problems()]
+    lines.append(f"checked at {report.checked_at}")
+    return Message(
+        event="health",
+        status=_STATUS[kind],  # type: ignore[arg-type]
+        kind=kind,
+        environment=label,
+        title=redact(f"{headline}: {report.url}"),
+        lines=tuple(redact(line) for line in lines),
+        url=report.url,
+        at=report.checked_at,
+        details={
+            "state": report.state,
+            "down_for_seconds": down_for,
+            "checks": [
+                {"name": c.name, "status": c.status, "detail": c.detail} for c in report.checks
+            ],
+        },
+    )
 
 
 def build_payload(
     kind: AlertKind, report: HealthReport, label: str, down_for: int | None
 ) -> dict[str, Any]:
     """The Slack message (``text`` plus one mrkdwn block); every string is redacted."""
-    if kind == "recovered":
-        headline = f"{_ICON[kind]} Superset {label} recovered"
-        if down_for is not None:
-            headline += f" after {format_duration(down_for)} of trouble"
-    else:
-        headline = f"{_ICON[kind]} Superset {label} is {kind.upper()}"
-    lines = [f"{headline}: {report.url}"]
-    for check in report.checks:
-        if check.status in ("fail", "warn"):
-            lines.append(f"• {check.name}: {check.status}: {check.detail}")
-    lines.append(f"checked at {report.checked_at}")
-    text = redact("\n".join(lines))
-    return {
-        "text": redact(headline),
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
-    }
+    return slack_payload(build_message(kind, report, label, down_for))
 
 
 def decide(
@@ -160,12 +186,12 @@ def decide(
             return AlertState(report.url, "up", stamp, None, stamp, None), None
         started = previous.problem_since or previous.since
         down_for = int((now - _parse(started)).total_seconds())
-        payload = build_payload("recovered", report, label, down_for)
-        alert = Alert("recovered", current, prev_state, down_for, payload)
+        message = build_message("recovered", report, label, down_for)
+        alert = Alert("recovered", current, prev_state, down_for, message)
         return AlertState(report.url, "up", stamp, None, stamp, "recovered"), alert
     problem_since = previous.problem_since if previous and previous.problem_since else stamp
     kind: AlertKind = "down" if current == "down" else "degraded"
-    alert = Alert(kind, current, prev_state, None, build_payload(kind, report, label, None))
+    alert = Alert(kind, current, prev_state, None, build_message(kind, report, label, None))
     return AlertState(report.url, current, stamp, problem_since, stamp, kind), alert
 
 
@@ -191,36 +217,14 @@ def send_slack(
     attempts: int = 3,
     backoff: float = 1.0,
 ) -> None:
-    """POST ``payload`` to the webhook, retrying on network errors and 5xx/429."""
-    register(webhook)
-    own = client is None
-    http = client or httpx.Client(timeout=10.0)
-    delay = backoff
-    last = ""
-    try:
-        for attempt in range(1, attempts + 1):
-            try:
-                resp = http.post(webhook, json=payload)
-            except httpx.HTTPError as exc:
-                last = f"{type(exc).__name__}"
-            else:
-                if 200 <= resp.status_code < 300:
-                    return
-                last = f"HTTP {resp.status_code}"
-                if resp.status_code < 500 and resp.status_code != 429:
-                    break
-            if attempt < attempts:
-                time.sleep(delay)
-                delay *= 2
-    finally:
-        if own:
-            http.close()
-    raise OperationFailed(f"the Slack webhook refused the alert: {last}")
+    """POST ``payload`` to the Slack webhook, retrying on network errors and 5xx/429."""
+    post_json(webhook, payload, what="the Slack webhook", client=client, attempts=attempts,
+              backoff=backoff)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class AlertOutcome:
-    """What one run did: the state now remembered, the alert sent (if any), or why the webhook
+    """What one run did: the state now remembered, the alert sent (if any), or why a target
     refused it (then nothing new is remembered, so the next run sends it again)."""
 
     state: AlertState | None
@@ -237,23 +241,25 @@ def alert_on_change(
     *,
     state_file: Path,
     label: str,
-    webhook: str,
+    webhook: str | None = None,
+    targets: Sequence[Target] | None = None,
     client: httpx.Client | None = None,
     now: dt.datetime | None = None,
 ) -> AlertOutcome:
-    """Send a Slack alert if the state changed since the state file's; then save the state.
+    """Alert the targets (or the Slack ``webhook``) if the state changed since the state
+    file's; then save the state.
 
-    A webhook that refuses the alert is reported in the outcome (never raised), and the state
-    file is left as it was, so the next run tries again.
+    A target that refuses the alert is reported in the outcome (never raised), and the state
+    file is left as it was, so the next run tries again (every target).
     """
+    to = list(targets) if targets is not None else [Target("slack", webhook or "")]
     moment = now or dt.datetime.now(dt.UTC)
     previous = load_state(state_file)
     new_state, alert = decide(previous, report, label, moment)
     if alert is not None:
-        try:
-            send_slack(webhook, alert.payload, client=client)
-        except OperationFailed as exc:
-            return AlertOutcome(previous, alert, str(exc))
+        error = first_error(deliver(to, alert.message, client=client))
+        if error is not None:
+            return AlertOutcome(previous, alert, error)
         log.info("sent %s alert for %s", alert.kind, label)
     save_state(state_file, new_state)
     return AlertOutcome(new_state, alert)

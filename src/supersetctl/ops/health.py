@@ -349,3 +349,14 @@ def _database_checks(
             )
         )
     return out
+
+
+def report_markdown(report: HealthReport, label: str) -> str:
+    """The report as Markdown (a CI job summary): the state, then a table of the checks."""
+    lines = [f"### Superset {label}: {report.state.upper()}", "",
+             "| check | status | ms | detail |", "|---|---|---|---|"]  # fmt: skip
+    for c in report.checks:
+        ms = f"{c.elapsed_ms:.0f}" if c.elapsed_ms is not None else "-"
+        detail = c.detail.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {c.name} | {c.status} | {ms} | {detail} |")
+    return redact("\n".join(lines) + "\n")

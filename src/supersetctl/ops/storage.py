@@ -219,3 +219,28 @@ def retain_s3(
             raise _s3_error(f"delete of {name}", exc) from None
         log.info("retention: deleted %s%s", location, name)
     return doomed
+
+
+def _newest(names: Iterable[str], env: str) -> str | None:
+    dated = [(parsed[1], n) for n in names if (parsed := archive_time(n)) and parsed[0] == env]
+    return max(dated)[1] if dated else None
+
+
+def newest_archive(target: str, env: str, environ: Mapping[str, str]) -> str:
+    """The newest archive of ``env`` in a folder or directly under ``s3://BUCKET/PREFIX``:
+    its path or URL. None there is an :class:`OperationFailed` (a backup job did not run)."""
+    if is_s3(target):
+        location = S3Location.parse(target)
+        keys = list_keys(s3_client(environ), location)
+        names = [k[len(location.prefix) :] for k in keys if "/" not in k[len(location.prefix) :]]
+        found = _newest(names, env)
+        where = f"{location}{found}" if found else None
+    else:
+        folder = Path(target)
+        if not folder.is_dir():
+            raise UsageError(f"{target}: no such folder", hint="pass the backups' folder or s3://")
+        found = _newest((p.name for p in folder.iterdir() if p.is_file()), env)
+        where = str(folder / found) if found else None
+    if where is None:
+        raise OperationFailed(f"no archive of {env} in {target}")
+    return where

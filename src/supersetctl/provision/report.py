@@ -113,3 +113,24 @@ def error_markdown(env: str, message: str) -> str:
     return redact(
         f"{MARKER.format(env=env)}\n### supersetctl plan: {env}: failed\n\n```\n{message}\n```\n"
     )
+
+
+DRIFT_ACTIONS = ("create", "update", "delete", "conflict", "unmanaged")
+
+
+def drift_items(plan: Plan) -> list[dict[str, Any]]:
+    """What ``drift`` counts as drift, one plain item per asset (for an alert: no diffs, the
+    values a field holds are left out), in the plan's order."""
+    return [
+        {"action": c.action, "kind": c.kind, "name": redact(c.name), "file": c.file, "uuid": c.uuid}
+        for c in plan.changes
+        if c.action in DRIFT_ACTIONS
+    ]
+
+
+def drift_markdown(env: str, plan: Plan, url: str = "") -> str:
+    """A drift report for a job summary: the plan's section under a drift heading."""
+    body = plan_markdown(env, plan, [], url).split("\n", 2)[2]
+    where = f" ({url})" if url else ""
+    verdict = "drift" if drift_items(plan) else "no drift"
+    return redact(f"### supersetctl drift: {env}{where}: {verdict}\n{body}")

@@ -41,8 +41,8 @@ def test_health_down_exits_1_and_alerts_once(  # type: ignore[no-untyped-def]
     second = run_cli(args)
     assert first.exit_code == second.exit_code == 1
     assert "DOWN" in first.stdout
-    assert "sent a Slack alert: down" in first.stderr
-    assert "sent a Slack alert" not in second.stderr
+    assert "sent an alert (down) to Slack" in first.stderr
+    assert "sent an alert" not in second.stderr
     assert len(httpserver.log) == 1
 
 

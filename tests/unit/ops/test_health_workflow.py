@@ -26,7 +26,7 @@ def test_schedule_every_five_minutes_for_prod() -> None:
     assert triggers["schedule"] == [{"cron": "*/5 * * * *"}]
     steps = wf["jobs"]["health"]["steps"]
     runs = "\n".join(s.get("run", "") for s in steps)
-    assert "health --env prod --alert slack" in runs
+    assert "health --env prod --alert auto --unhealthy-ok" in runs
     assert "--state-file .health-state/prod.json" in runs
 
 
@@ -56,9 +56,14 @@ def test_no_expressions_inside_run_blocks() -> None:
         assert "${{" not in step.get("run", ""), step.get("name")
 
 
-def test_secrets_reach_the_step_through_env_only() -> None:
-    step = next(s for s in _wf()["jobs"]["health"]["steps"] if "health --env" in s.get("run", ""))
+def test_secrets_reach_the_step_through_env_only_from_an_environment() -> None:
+    job = _wf()["jobs"]["health"]
+    assert job["environment"] == "prod-monitor"
+    step = next(s for s in job["steps"] if "health --env" in s.get("run", ""))
     assert step["env"]["SLACK_WEBHOOK_URL"] == "${{ secrets.SLACK_WEBHOOK_URL }}"
+    assert step["env"]["ALERT_WEBHOOK_URL"] == "${{ secrets.ALERT_WEBHOOK_URL }}"
+    # a user whose role can only read, never the admin
+    assert step["env"]["SUPERSET_ADMIN_PASSWORD"] == "${{ secrets.SUPERSET_READER_PASSWORD }}"
 
 
 def test_schema_valid() -> None:
