@@ -28,6 +28,7 @@ import psycopg
 import pytest
 
 from supersetctl.cli import main
+from supersetctl.contract.environment import read_env_file
 from supersetctl.local import prodspec
 from supersetctl.local.postgres import free_port
 from supersetctl.local.redis import find_redis_server
@@ -267,6 +268,35 @@ def test_provisioning_ran_behind_the_gate_with_a_verified_odoo_connection(
     ca_file = staging.root / "superset" / "ca" / "ca.pem"
     assert extra["engine_params"]["connect_args"] == {"sslrootcert": str(ca_file)}
     assert ca_file.read_text().strip() == staging.ca.read_text().strip()
+
+
+def test_the_supabase_stand_in_is_proven_read_only_and_provisioned(
+    staging: Staging, cold: dict[str, Any]
+) -> None:
+    """The optional second source runs in the rehearsal: a local database stands in for the
+    Supabase project; the gate proved its role read-only before provisioning, and Superset
+    reaches it verified against the stack's CA (a query through Superset answers)."""
+    from supersetctl.contract.environment import load_environment
+    from supersetctl.db.source_checks import verify_source
+    from supersetctl.local import standin
+
+    r = Rehearsal(staging.paths, env="staging")
+    base = load_environment(staging.paths, "staging", environ={})
+    environ = read_env_file(r.env_file)
+    local = r.local_environment(base, environ)
+    assert local.config.databases["supabase"].sslmode.value == "verify-full"
+    report = verify_source(local, "supabase")
+    assert report.ok, report.to_dict()
+    with staging.client() as client:
+        h = staging.headers(client)
+        dbs = client.get("/api/v1/database/", headers=h).json()["result"]
+        (sb,) = [d for d in dbs if d["database_name"] == "Supabase control plane"]
+        body = {"database_id": sb["id"], "sql": "SELECT count(*) AS n FROM public.tenants",
+                "runAsync": False, "schema": "public"}  # fmt: skip
+        r2 = client.post("/api/v1/sqllab/execute/", json=body, headers=h)
+    assert r2.status_code == 200, r2.text
+    assert r2.json()["data"] == [{"n": 2}]
+    assert local.config.databases["supabase"].user == standin.ROLE
 
 
 def test_the_worker_runs_an_async_query_and_beats_schedule(

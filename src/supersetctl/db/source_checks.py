@@ -11,6 +11,7 @@ nothing, and a write fails even after it switches its transaction to read-write.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -65,7 +66,7 @@ def source_conninfo(env: Environment, key: str) -> dict[str, str]:
             hint=f"export {db.password_env}=... (its value lives in your secret store)",
         )
     v, p = env.values(), db_var_prefix(key)  # with SUPERSETCTL_VAR_<NAME> overrides
-    return {
+    info = {
         "host": v[f"{p}_DB_HOST"],
         "port": v[f"{p}_DB_PORT"],
         "dbname": v[f"{p}_DB_NAME"],
@@ -73,6 +74,12 @@ def source_conninfo(env: Environment, key: str) -> dict[str, str]:
         "password": password,
         "sslmode": v[f"{p}_DB_SSLMODE"],
     }
+    # the CA Superset verifies with, when this machine has it (a local stack); elsewhere
+    # libpq's own PGSSLROOTCERT or ~/.postgresql/root.crt
+    ca = v.get("SUPERSET_CA_CERT_FILE", "")
+    if ca and Path(ca).is_file():
+        info["sslrootcert"] = ca
+    return info
 
 
 def _endpoint(env: Environment, key: str) -> DatabaseEndpoint:

@@ -51,6 +51,7 @@ from supersetctl.local.redis import RedisServer
 from supersetctl.local.runtime import ensure_venv, run_logged, tail
 from supersetctl.local.services import Service
 from supersetctl.local.stack import Component, UpResult, primary_db, shell_quote
+from supersetctl.local.standin import with_standin
 from supersetctl.local.superset import (
     METADATA_DB,
     METADATA_PASSWORD_FILE,
@@ -310,7 +311,7 @@ class Rehearsal:
             cfg.access.admin_url_env: cluster.info().dsn(self.settings.odoo_database),
             f"SUPERSETCTL_VAR_{CA_FILE_ENV}": str(self.ca_file),
         }
-        for db in cfg.databases.values():
+        for db in with_standin(cfg).databases.values():
             out[db.password_env] = read_or_create_secret(secrets_dir / db.password_env.lower())
         for role in cfg.access.scoped_roles:
             out[role.password_env] = read_or_create_secret(secrets_dir / role.password_env.lower())
@@ -319,9 +320,10 @@ class Rehearsal:
 
     def local_environment(self, env: Environment, environ: dict[str, str]) -> Environment:
         """``env`` as it runs here: its databases on the local cluster (same names, roles and
-        TLS settings), Superset at the local URL."""
+        TLS settings), a stand-in for the Supabase source unless it declares one
+        (:mod:`.standin`), Superset at the local URL."""
         s = self.settings
-        cfg = env.config
+        cfg = with_standin(env.config)  # the optional second source, standing in here
         dbs = {}
         for key, db in cfg.databases.items():
             update: dict[str, Any] = {"host": s.host, "port": s.pg_port}

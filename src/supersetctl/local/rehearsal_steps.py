@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from supersetctl.contract.environment import Environment
 from supersetctl.errors import LocalStackError
 from supersetctl.fsutil import atomic_write
-from supersetctl.local import prodspec
+from supersetctl.local import prodspec, standin
 from supersetctl.local.python_support import problem
 from supersetctl.local.services import Service
 from supersetctl.local.stack import UpResult
@@ -71,6 +71,9 @@ def up(r: Rehearsal, env: Environment, progress: Progress) -> UpResult:
         environ = r.local_environ(env, cluster)
         r.write_env_file(environ)
         local = r.local_environment(env, {**env.environ, **environ})
+        if not standin.declares_source(env.config):
+            password = environ[standin.PASSWORD_ENV]
+            timed("supabase stand-in", lambda: standin.ensure_standin(cluster, password))
         why = timed("seed", lambda: _seed(r, cluster, progress))
         if why:
             skipped.append(f"seed: {why}")
