@@ -86,7 +86,7 @@ class _Eval:
 
         def ident(m: re.Match[str]) -> str:
             token = m.group(0)
-            if token in calls or token in ("and", "or", "not"):
+            if token in calls or token in names or token in ("and", "or", "not"):
                 return token
             if token in ("true", "false", "null"):
                 return {"true": "True", "false": "False", "null": "None"}[token]
@@ -94,10 +94,15 @@ class _Eval:
             names[key] = _lookup(token, self.contexts)
             return key
 
-        py = re.sub(r"'([^']*)'", lambda m: repr(m.group(1)), py)
+        def literal(m: re.Match[str]) -> str:  # strings first: nothing inside is a name
+            key = f"_v{len(names)}"
+            names[key] = m.group(1)
+            return key
+
+        py = re.sub(r"'([^']*)'", literal, py)
         py = py.replace("&&", " and ").replace("||", " or ")
         py = re.sub(r"!(?!=)", " not ", py)
-        py = re.sub(r"(?<!['\w.])[A-Za-z_][\w-]*(?:\.[\w-]+)*(?![\w'(])", ident, py)
+        py = re.sub(r"(?<![\w.])[A-Za-z_][\w-]*(?:\.[\w-]+)*(?![\w(])", ident, py)
         # the workflow files are ours and names are bound to looked-up values: no input reaches it
         return eval(py, {"__builtins__": {}}, {**calls, **names})  # noqa: S307
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -95,19 +96,35 @@ def seed_cmd(
 
 
 @db_app.command("plan")
-def plan_cmd(env: EnvOpt = "dev") -> None:
+def plan_cmd(
+    env: EnvOpt = "dev",
+    markdown: Annotated[
+        Path | None,
+        typer.Option(
+            "--markdown",
+            help="Also write the plan as Markdown to this file (a pull request comment, a job "
+            "summary); a plan that cannot be made writes its error there.",
+        ),
+    ] = None,
+    changes_ok: Annotated[
+        bool,
+        typer.Option("--changes-ok", help="Exit 0 when the plan shows changes (a CI report)."),
+    ] = False,
+) -> None:
     """Print the SQL `db apply` would run now, secrets redacted (read-only).
 
     Compares the database with config/<env>/ and infra/superset/analytics/views/; lists only
-    what differs. Exit 0 when nothing would change, 1 when something would.
+    what differs. Exit 0 when nothing would change, 1 when something would. It changes
+    nothing, but reads as the admin (Odoo's catalogs, the company-scoping table).
 
     Example:
 
         ODOO_ADMIN_DATABASE_URL=postgresql://... supersetctl db plan --env staging
+        supersetctl db plan --env prod --markdown db-plan.md --changes-ok
     """
-    from supersetctl.db.access import plan_env
+    from supersetctl.db.report import plan_report
 
-    result = plan_env(environment(env))
+    result = plan_report(environment(env), markdown)
     if is_json():
         emit_json(result.to_dict())
     else:
@@ -115,7 +132,7 @@ def plan_cmd(env: EnvOpt = "dev") -> None:
         for note in result.notes:
             info(f"note: {note}")
         info(f"{len(result.changes)} change(s) for {result.database}")
-    raise typer.Exit(ExitCode.FINDINGS if result.has_changes else ExitCode.OK)
+    raise typer.Exit(ExitCode.FINDINGS if result.has_changes and not changes_ok else ExitCode.OK)
 
 
 @db_app.command("apply")
