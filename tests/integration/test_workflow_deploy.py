@@ -24,6 +24,9 @@ from pytest_httpserver import HTTPServer
 from supersetctl.db.seed import seed_database
 from supersetctl.local.postgres import PostgresInfo
 from supersetctl.paths import RepoPaths
+from supersetctl.provision.layout import load_layout
+from supersetctl.provision.live import list_live
+from supersetctl.superset import Credentials, SupersetClient
 from supersetctl.yamlio import load_document, roundtrip_dump, roundtrip_load
 from tests.support.fake_alerts import FakeSlack, FakeWebhook
 from tests.support.fake_do import FakeDO
@@ -114,7 +117,7 @@ def promotion(
     superset: SupersetInfo,
     httpserver: HTTPServer,
     odoo_databases: None,
-) -> Promotion:
+) -> Iterator[Promotion]:
     node = roundtrip_load(repo_copy.app_spec.read_text())
     node.insert(2, "vpc", {"id": VPC})
     repo_copy.app_spec.write_text(roundtrip_dump(node))
@@ -140,7 +143,21 @@ def promotion(
         "SUPERSETCTL_VAR_ODOO_DB_SSLMODE": "disable",
         "SUPERSETCTL_VAR_SUPERSET_URL": superset.url,
     }
-    return Promotion(repo_copy, fake, per_env, overrides)
+    yield Promotion(repo_copy, fake, per_env, overrides)
+    _remove_starter_assets(repo_copy, superset)
+
+
+def _remove_starter_assets(repo: RepoPaths, superset: SupersetInfo) -> None:
+    """The starter dashboards this test applied leave the shared Superset again: their
+    database points at the Odoo databases the fixture drops, and a later health check would
+    find it broken."""
+    uuids = {a.uuid for a in load_layout(repo.provisioning)}
+    creds = Credentials(superset.admin_username, superset.admin_password)
+    with SupersetClient(superset.url, creds) as client:
+        live = list_live(client)
+        for kind in ("dashboard", "chart", "dataset", "database"):
+            ids = [a.id for a in live.assets.values() if a.kind == kind and a.uuid in uuids]
+            client.delete_many(kind, ids)
 
 
 def _failures(run: JobRun) -> list[tuple[str, int, str]]:
