@@ -117,7 +117,8 @@ def _hook_check(ctx: HookContext) -> str | None:
     ]
     broken += [f"dataset {d.name}: {'; '.join(d.problems)}" for d in report.failed_datasets]
     raise LocalStackError(
-        f"{len(broken)} check(s) failed after provisioning: " + " | ".join(broken),
+        f"the check after provisioning failed: {len(report.failed_charts)} chart(s), "
+        f"{len(report.failed_datasets)} dataset(s): " + " | ".join(broken),
         hint=f"the stack is running at {ctx.server.s.url}; `supersetctl check --env "
         f"{ctx.env.name}` reports each failure",
     )
