@@ -210,7 +210,8 @@ def test_check_names_every_chart_and_dashboard_a_renamed_column_breaks_and_no_ot
     assert {c["dataset"] for c in broken} == {"analytics.stock_moves"}
     assert all(c["dashboards"] == ["Inventory movements"] for c in broken)
     markdown = (tmp_path / "check.md").read_text()
-    assert markdown.startswith("<!-- supersetctl-check:dev -->") and "Moves by direction" in markdown
+    assert markdown.startswith("<!-- supersetctl-check:dev -->")
+    assert "Moves by direction" in markdown
     assert spared == 0
     assert up_code == 1 and "check after provisioning failed: 2 chart(s), 1 dataset(s)" in up_err
     assert "Moves by direction (Inventory movements)" in up_err and "stack is running" in up_err
