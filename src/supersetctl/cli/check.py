@@ -71,6 +71,14 @@ def check(
     row_limit: Annotated[
         int, typer.Option("--row-limit", min=1, help="Rows each chart query asks for.")
     ] = ROW_LIMIT,
+    datasets: Annotated[
+        bool,
+        typer.Option(
+            "--datasets/--no-datasets",
+            help="Probe each dataset on its database as the read-only role (--no-datasets: "
+            "this machine cannot reach the database; the chart queries still run in Superset).",
+        ),
+    ] = True,
     url: UrlOpt = None,
 ) -> None:
     """Run every chart of the provisioning files through Superset's chart data API, as the
@@ -99,6 +107,7 @@ def check(
             changed_since=changed_since,
             parallel=parallel,
             row_limit=row_limit,
+            datasets=datasets,
             progress=shown,
         )
     if is_json():
