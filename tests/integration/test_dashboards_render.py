@@ -157,3 +157,62 @@ def test_starter_dashboard_renders_every_chart_with_data(
     filters = page.content()
     assert "Date range" in filters and "Company" in filters
     assert not errors, errors
+
+
+def _check(stack: Stack, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
+    capsys.readouterr()
+    code = main(["--repo", str(stack.repo), "--format", "json", "check", "--env", "dev", *args])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def _admin_url(stack: Stack) -> str:
+    for line in (stack.repo / ".local" / "dev.env").read_text().splitlines():
+        if line.startswith("ODOO_ADMIN_DATABASE_URL="):
+            return line.split("=", 1)[1].strip("'")
+    raise AssertionError("no admin URL in .local/dev.env")
+
+
+def test_check_names_every_chart_and_dashboard_a_renamed_column_breaks_and_no_other(
+    stack: Stack,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    superset_runtime: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`up` checked the starters already (it fails otherwise); a column renamed in one
+    analytics view breaks exactly the charts that use it, on the one dashboard showing them,
+    and `up` on the broken view fails naming them, the stack left running."""
+    import psycopg
+
+    code, before = _check(stack, capsys)
+    assert code == 0 and before["ok"] and len(before["charts"]) == 28
+    assert len(before["datasets"]) == 6
+    rename = "ALTER VIEW analytics.stock_moves RENAME COLUMN {} TO {}"
+    with psycopg.connect(_admin_url(stack), autocommit=True) as conn:
+        conn.execute(rename.format("direction", "move_direction"))
+        try:
+            code, after = _check(stack, capsys, "--markdown", str(tmp_path / "check.md"))
+            spared, _ = _check(stack, capsys, "--dashboard", "sales-overview")
+            monkeypatch.setenv("SUPERSETCTL_RUNTIME_VENV", str(superset_runtime))
+            capsys.readouterr()
+            up_code = main(["--repo", str(stack.repo), "up"])
+            up_err = capsys.readouterr().err
+        finally:
+            conn.execute(rename.format("move_direction", "direction"))
+    assert code == 1 and not after["ok"]
+    assert after["failed"] == {
+        "charts": ["Moves by direction", "Quantity by month and direction"],
+        "datasets": ["analytics.stock_moves"],
+        "dashboards": ["Inventory movements"],
+    }
+    broken = [c for c in after["charts"] if c["status"] == "error"]
+    assert all('column "direction" does not exist' in c["error"] for c in broken)
+    assert {c["dataset"] for c in broken} == {"analytics.stock_moves"}
+    assert all(c["dashboards"] == ["Inventory movements"] for c in broken)
+    markdown = (tmp_path / "check.md").read_text()
+    assert markdown.startswith("<!-- supersetctl-check:dev -->")
+    assert "Moves by direction" in markdown
+    assert spared == 0
+    assert up_code == 1 and "check after provisioning failed: 2 chart(s), 1 dataset(s)" in up_err
+    assert "Moves by direction (Inventory movements)" in up_err and "stack is running" in up_err
+    assert _check(stack, capsys)[0] == 0  # the view restored, every chart answers again

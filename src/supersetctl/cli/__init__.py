@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "reader": "reader",
     "github": "github",
     "upgrade": "upgrade",
+    "check": "check",
 }
 
 # global options that take a value: the token after them is not the command

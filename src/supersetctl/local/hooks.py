@@ -1,6 +1,7 @@
 """The steps ``up`` runs that other packages own: seed data (``db.seed``), the access model
-(``db.access``) and provisioning (``provision``), in that order, each given a
-:class:`HookContext`. A hook returns None when it did its work, or why it skipped it."""
+(``db.access``), provisioning (``provision``) and the check of what was provisioned
+(``check``), in that order, each given a :class:`HookContext`. A hook returns None when it
+did its work, or why it skipped it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from supersetctl.contract.environment import Environment
+from supersetctl.errors import LocalStackError
 from supersetctl.fsutil import atomic_write
 from supersetctl.local.postgres import PostgresCluster
 from supersetctl.local.superset import SupersetServer
@@ -94,6 +96,34 @@ def _hook_provision(ctx: HookContext) -> str | None:
     return None
 
 
+def _hook_check(ctx: HookContext) -> str | None:
+    """Run every provisioned chart's query and probe its dataset (supersetctl.check).
+
+    A failure fails ``up`` (exit 1), the stack left running: ``make up`` is where a change to
+    an analytics view or a dashboard file is first seen working, and CI's local stack gates on
+    it; the message names each broken chart and its dashboards."""
+    from supersetctl import check, provision
+
+    if not any(p.is_file() for p in ctx.paths.provisioning.rglob("*.yaml")):
+        return "nothing provisioned to check"
+    ctx.progress("checking every chart's query and every dataset against the data")
+    with provision.client_for(ctx.env) as client:
+        report = check.check_env(ctx.env, client)
+    if report.ok:
+        return None
+    broken = [
+        f"{c.name} ({', '.join(c.dashboards) or 'no dashboard'}): {c.message}"
+        for c in report.failed_charts
+    ]
+    broken += [f"dataset {d.name}: {'; '.join(d.problems)}" for d in report.failed_datasets]
+    raise LocalStackError(
+        f"the check after provisioning failed: {len(report.failed_charts)} chart(s), "
+        f"{len(report.failed_datasets)} dataset(s): " + " | ".join(broken),
+        hint=f"the stack is running at {ctx.server.s.url}; `supersetctl check --env "
+        f"{ctx.env.name}` reports each failure",
+    )
+
+
 # Steps run in order after the database is up (seed) and after Superset is healthy (the rest).
 HOOKS_BEFORE_SUPERSET: tuple[tuple[str, Callable[[HookContext], str | None]], ...] = (
     ("seed", _hook_seed),
@@ -101,4 +131,5 @@ HOOKS_BEFORE_SUPERSET: tuple[tuple[str, Callable[[HookContext], str | None]], ..
 HOOKS: tuple[tuple[str, Callable[[HookContext], str | None]], ...] = (
     ("access", _hook_access),
     ("provision", _hook_provision),
+    ("check", _hook_check),
 )
