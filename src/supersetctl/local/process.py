@@ -6,7 +6,10 @@ import contextlib
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+from supersetctl.errors import LocalStackError
 
 
 def pid_alive(pid: int) -> bool:
@@ -53,3 +56,24 @@ def terminate(pid_file: Path, *, timeout: float, kill_group: bool = False) -> bo
     with contextlib.suppress(FileNotFoundError):
         pid_file.unlink()
     return pid is not None
+
+
+@contextlib.contextmanager
+def exclusive(folder: Path, what: str) -> Iterator[None]:
+    """Hold ``folder/.lock`` for the block; another holder makes it a :class:`LocalStackError`
+    naming ``what`` ("this stack", "this rehearsal")."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".lock").open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LocalStackError(
+                f"another supersetctl up/down/reset is running on {what}",
+                hint="wait for it to finish",
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

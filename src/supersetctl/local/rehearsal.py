@@ -32,7 +32,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from supersetctl.errors import LocalStackError, UsageError
 from supersetctl.fsutil import atomic_write
 from supersetctl.local import prodspec
 from supersetctl.local.postgres import PostgresCluster, port_in_use
+from supersetctl.local.process import exclusive
 from supersetctl.local.redis import RedisServer
 from supersetctl.local.runtime import ensure_venv, run_logged, tail
 from supersetctl.local.services import Service
@@ -223,23 +224,8 @@ class Rehearsal:
         names = [component] if component else ["web", "worker", "beat"]
         return {name: tail(self.log_file(name), lines) for name in names}
 
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        import fcntl
-
-        self.root.mkdir(parents=True, exist_ok=True)
-        with (self.root / ".lock").open("a") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise LocalStackError(
-                    "another supersetctl up/down/reset is running on this rehearsal",
-                    hint="wait for it to finish",
-                ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def _lock(self) -> contextlib.AbstractContextManager[None]:
+        return exclusive(self.root, "this rehearsal")
 
     # what the runtime gets
     def components(self) -> list[prodspec.RunComponent]:

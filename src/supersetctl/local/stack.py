@@ -26,7 +26,7 @@ import logging
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from supersetctl.errors import LocalStackError, UsageError
 from supersetctl.fsutil import atomic_write
 from supersetctl.local.hooks import HOOKS, HOOKS_BEFORE_SUPERSET, HookContext
 from supersetctl.local.postgres import PostgresCluster, port_in_use
+from supersetctl.local.process import exclusive
 from supersetctl.local.python_support import problem
 from supersetctl.local.redis import RedisServer
 from supersetctl.local.runtime import Runtime, local_runtime, tail
@@ -236,23 +237,8 @@ class LocalStack:
             )
         )
 
-    @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        import fcntl
-
-        self.root.mkdir(parents=True, exist_ok=True)
-        with (self.root / ".lock").open("a") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise LocalStackError(
-                    "another supersetctl up/down/reset is running on this stack",
-                    hint="wait for it to finish",
-                ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def _lock(self) -> contextlib.AbstractContextManager[None]:
+        return exclusive(self.root, "this stack")
 
     # the local secrets
     def local_environ(self, cfg: EnvConfig, cluster: PostgresCluster) -> dict[str, str]:
