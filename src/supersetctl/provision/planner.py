@@ -224,7 +224,7 @@ def _extras(
         mark = a.marker
         note = _who(a)
         if a.kind == "database":  # datasets come first: the ones deleted are known here
-            users = [d for d in live.of_kind("dataset") if _database_of(d) == a.uuid]
+            users = [d for d in live.of_kind("dataset") if database_of(d) == a.uuid]
             kept = [d for d in users if d.uuid not in deleted]
             ours = bool(a.managed) and owns_database(a) and not kept
             if kept and a.managed and owns_database(a):
@@ -244,7 +244,7 @@ def _extras(
     return out
 
 
-def _database_of(dataset: LiveAsset) -> str | None:
+def database_of(dataset: LiveAsset) -> str | None:
     """The uuid of a live dataset's database (from its listing, or its content)."""
     if dataset.ident is not None and dataset.ident[1]:
         return dataset.ident[1]

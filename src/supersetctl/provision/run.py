@@ -43,7 +43,7 @@ from .live import (
 )
 from .model import ApplyResult, Desired, Plan
 from .ownership import database_endpoint
-from .planner import content_needed, desired_key, make_plan
+from .planner import content_needed, database_of, desired_key, make_plan
 from .rebundle import adopt_bundle
 from .report import error_markdown, plan_markdown
 from .resolve import resolve
@@ -324,19 +324,46 @@ def export_env(
     progress: Progress = NO_PROGRESS,
 ) -> ExportResult:
     """Write the live assets (all, or the named dashboards with what they use) into files:
-    the minimum (an asset equal to its file leaves it as it is)."""
+    the minimum (an asset equal to its file leaves it as it is). Assets another repo owns are
+    left out (and counted in a warning): they belong in that repo's files."""
     live = list_live(client, progress)
     fetch_content(client, live, list(live.assets), progress)
-    contents = {a.uuid: a.data for a in live.assets.values() if a.data is not None}
+    elsewhere = owned_elsewhere(env, live)
+    contents = {
+        a.uuid: a.data
+        for a in live.assets.values()
+        if a.data is not None and a.uuid not in elsewhere
+    }
     chart_uuids = live.chart_uuids()
     if dashboards:
         items = items_for_dashboards(contents, dashboards, chart_uuids)
     else:
         items = items_from_contents(contents)
     paths = env.paths
-    return write_layout(
+    result = write_layout(
         paths.root, paths.provisioning, items, chart_uuids, env.config, variables_for(env)
     )
+    if elsewhere:
+        owners = sorted({m.owner for a in live.assets.values() if (m := a.marker)} - {env.owner})
+        result.warnings.append(
+            f"{len(elsewhere)} asset(s) another repo owns were left out"
+            + (f" ({', '.join(owners)})" if owners else "")
+        )
+    return result
+
+
+def owned_elsewhere(env: Environment, live: LiveState) -> set[str]:
+    """The live assets whose marker names another owner, and the databases only such
+    datasets use (databases carry no marker; as for prune, a database another owner's
+    datasets use is not this repo's)."""
+    out = {
+        a.uuid for a in live.assets.values() if (m := a.marker) is not None and m.owner != env.owner
+    }
+    for db in live.of_kind("database"):
+        users = [d.uuid for d in live.of_kind("dataset") if database_of(d) == db.uuid]
+        if users and all(u in out for u in users):
+            out.add(db.uuid)
+    return out
 
 
 def import_bundle(

@@ -278,3 +278,22 @@ def test_a_no_change_run_makes_three_requests_and_any_doubt_lists_everything(
     plan = plan_env(repo.env(), fake.client())
     assert "GET /api/v1/dataset/" in fake.seen
     assert [c.name for c in plan.conflicts] == ["b9"]
+
+
+def test_export_leaves_out_what_another_repo_owns(repo: SmallRepo) -> None:
+    """Another repo's assets on the same instance (its charts, dashboards, datasets and the
+    database only they use) stay out of this repo's files; the warning counts them."""
+    from supersetctl.provision import export_env
+
+    fake = FakeSuperset()
+    cfg = repo.paths.env_config("dev")
+    text = cfg.read_text()
+    cfg.write_text(text.replace("owner: ", "owner: someone/else-", 1))
+    apply_env(repo.env(), fake.client())  # the same files, applied by another repo
+    cfg.write_text(text)
+    shutil.rmtree(repo.prov)
+    repo.prov.mkdir()
+    result = export_env(repo.env(), fake.client())
+    assert result.written == []
+    assert len(result.warnings) == 1 and "owns were left out (someone/else-" in result.warnings[0]
+    assert not any(repo.prov.rglob("*.yaml"))
