@@ -5,8 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
+
+from supersetctl.errors import SupersetctlError
+
+T = TypeVar("T")
 
 
 def atomic_write(path: Path, text: str, *, mode: int | None = None) -> None:
@@ -50,3 +55,23 @@ def atomic_write_many(files: Mapping[Path, str]) -> None:
             else:
                 atomic_write(path, old)
         raise
+
+
+def report_to(
+    path: Path | None,
+    make: Callable[[], T],
+    render: Callable[[T], str],
+    render_error: Callable[[str], str],
+) -> T:
+    """``make()``, and with ``path`` its result rendered into that file (a pull request
+    comment, a job summary). When ``make`` raises one of supersetctl's errors, its message is
+    rendered there first, so the report says why, and the error goes on."""
+    try:
+        result = make()
+    except SupersetctlError as exc:
+        if path is not None:
+            atomic_write(path, render_error(str(exc)))
+        raise
+    if path is not None:
+        atomic_write(path, render(result))
+    return result

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from supersetctl.contract.environment import Environment
-from supersetctl.errors import SupersetctlError
-from supersetctl.fsutil import atomic_write
+from supersetctl.fsutil import report_to
 from supersetctl.redact import redact
 
 from .run import CheckReport, check_env
@@ -79,13 +78,13 @@ def check_report(env: Environment, markdown: Path | None = None, **options: Any)
     the comment says why."""
     from supersetctl.provision import client_for
 
-    try:
+    def make() -> CheckReport:
         with client_for(env) as client:
-            report = check_env(env, client, **options)
-    except SupersetctlError as exc:
-        if markdown is not None:
-            atomic_write(markdown, error_markdown(env.name, str(exc)))
-        raise
-    if markdown is not None:
-        atomic_write(markdown, check_markdown(report, env.url))
-    return report
+            return check_env(env, client, **options)
+
+    return report_to(
+        markdown,
+        make,
+        lambda report: check_markdown(report, env.url),
+        lambda message: error_markdown(env.name, message),
+    )

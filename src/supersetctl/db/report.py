@@ -7,8 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from supersetctl.contract.environment import Environment
-from supersetctl.errors import SupersetctlError
-from supersetctl.fsutil import atomic_write
+from supersetctl.fsutil import report_to
 from supersetctl.redact import redact
 
 from .access import plan_env
@@ -41,12 +40,9 @@ def error_markdown(env: str, message: str) -> str:
 
 def plan_report(env: Environment, markdown: Path | None = None) -> Plan:
     """:func:`~.access.plan_env`, and with ``markdown`` the plan (or its error) as Markdown."""
-    try:
-        plan = plan_env(env)
-    except SupersetctlError as exc:
-        if markdown is not None:
-            atomic_write(markdown, error_markdown(env.name, str(exc)))
-        raise
-    if markdown is not None:
-        atomic_write(markdown, plan_markdown(env.name, plan))
-    return plan
+    return report_to(
+        markdown,
+        lambda: plan_env(env),
+        lambda plan: plan_markdown(env.name, plan),
+        lambda message: error_markdown(env.name, message),
+    )

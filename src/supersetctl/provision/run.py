@@ -16,8 +16,8 @@ from typing import Any
 
 from supersetctl.contract.environment import Environment
 from supersetctl.contract.models import db_var_prefix
-from supersetctl.errors import ConfigError, SupersetAPIError, SupersetctlError
-from supersetctl.fsutil import atomic_write
+from supersetctl.errors import ConfigError, SupersetAPIError
+from supersetctl.fsutil import report_to
 from supersetctl.progress import NO_PROGRESS, Progress
 from supersetctl.superset import Credentials, SupersetClient, parse, read_path
 from supersetctl.superset.tokens import TokenCache
@@ -423,16 +423,16 @@ def plan_report(
     plan as Markdown in that file (a pull request comment, a job summary). A plan that cannot
     be made (no credentials, Superset unreachable, a broken layout) writes its error there
     before raising, so the comment says why."""
-    try:
+
+    def make() -> Prepared:
         if client is not None:
-            prepared = prepare(env, client, **options)
-        else:
-            with client_for(env) as own:
-                prepared = prepare(env, own, **options)
-    except SupersetctlError as exc:
-        if markdown is not None:
-            atomic_write(markdown, error_markdown(env.name, str(exc)))
-        raise
-    if markdown is not None:
-        atomic_write(markdown, plan_markdown(env.name, prepared.plan, prepared.desired, env.url))
-    return prepared
+            return prepare(env, client, **options)
+        with client_for(env) as own:
+            return prepare(env, own, **options)
+
+    return report_to(
+        markdown,
+        make,
+        lambda p: plan_markdown(env.name, p.plan, p.desired, env.url),
+        lambda message: error_markdown(env.name, message),
+    )
