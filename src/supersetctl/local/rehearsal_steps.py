@@ -29,7 +29,7 @@ from supersetctl.fsutil import atomic_write
 from supersetctl.local import prodspec, standin
 from supersetctl.local.python_support import problem
 from supersetctl.local.services import Service
-from supersetctl.local.stack import UpResult
+from supersetctl.local.stack import Timings, UpResult
 
 if TYPE_CHECKING:
     from supersetctl.local.rehearsal import Rehearsal
@@ -44,14 +44,8 @@ def up(r: Rehearsal, env: Environment, progress: Progress) -> UpResult:
     if unsupported:
         raise LocalStackError(unsupported, hint="run supersetctl with a supported Python")
     s = r.settings
-    steps: list[tuple[str, float]] = []
+    timed = Timings()
     skipped: list[str] = []
-
-    def timed(name: str, fn: Callable[[], Any]) -> Any:
-        t0 = time.monotonic()
-        out = fn()
-        steps.append((name, time.monotonic() - t0))
-        return out
 
     with r._lock():
         r.check_running_matches()
@@ -114,7 +108,7 @@ def up(r: Rehearsal, env: Environment, progress: Progress) -> UpResult:
         admin_password_file=server.admin_password_file,
         env_file=r.env_file,
         components=r.status(),
-        steps=steps,
+        steps=timed.steps,
         skipped=skipped,
         seconds=time.monotonic() - started,
     )

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from supersetctl import redact
@@ -56,6 +56,7 @@ from supersetctl.paths import RepoPaths
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 COMPONENTS = ("postgres", "superset", "redis")
 LOG_FILES = {
     "postgres": ("postgres", "log", "postgres.log"),
@@ -69,6 +70,20 @@ DEFAULT_REDIS_PORT = 6389
 
 def _quiet(_: str) -> None:
     return None
+
+
+class Timings:
+    """The steps of an ``up``, each timed: ``timed(name, fn)`` runs ``fn`` and keeps
+    ``(name, seconds)`` in ``steps``, the order ``UpResult`` reports them."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, float]] = []
+
+    def __call__(self, name: str, fn: Callable[[], T]) -> T:
+        t0 = time.monotonic()
+        out = fn()
+        self.steps.append((name, time.monotonic() - t0))
+        return out
 
 
 @dataclass(frozen=True)
@@ -294,14 +309,8 @@ class LocalStack:
         s = self.settings
         base = env or load_environment(self.paths, s.env)
         cfg = base.config
-        steps: list[tuple[str, float]] = []
+        timed = Timings()
         skipped: list[str] = []
-
-        def timed(name: str, fn: Callable[[], Any]) -> Any:
-            t0 = time.monotonic()
-            out = fn()
-            steps.append((name, time.monotonic() - t0))
-            return out
 
         with self._lock():
             self._check_running_matches()
@@ -350,7 +359,7 @@ class LocalStack:
             admin_password_file=server.admin_password_file,
             env_file=self.env_file,
             components=self.status(),
-            steps=steps,
+            steps=timed.steps,
             skipped=skipped,
             seconds=time.monotonic() - started,
         )
