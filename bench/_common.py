@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import platform
+import re
+import shutil
 import statistics
 import time
 from collections.abc import Callable
@@ -11,6 +13,27 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "benchmarks"
+
+
+def scratch_repo(
+    where: Path, *, superset_port: int | None = None, pg_port: int | None = None
+) -> Path:
+    """A copy of the repo's files a stack needs (``infra/``, ``config/``, ``image/``) under
+    ``where/repo``; with ports, ``config/dev`` points the local stack at them."""
+    repo = where / "repo"
+    for name in ("infra", "config", "image"):
+        shutil.copytree(ROOT / name, repo / name)
+    if superset_port is not None or pg_port is not None:
+        config = repo / "config" / "dev" / "environment.yaml"
+        text = config.read_text(encoding="utf-8")
+        if superset_port is not None:
+            text = re.sub(
+                r"(url: http://127\.0\.0\.1):\d+", rf"\g<1>:{superset_port}", text, count=1
+            )
+        if pg_port is not None:
+            text = re.sub(r"(\n\s+port:) \d+", rf"\g<1> {pg_port}", text, count=1)
+        config.write_text(text, encoding="utf-8")
+    return repo
 
 
 def machine() -> str:

@@ -27,7 +27,6 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 import argparse
 import os
-import re
 import secrets
 import shutil
 import statistics
@@ -35,8 +34,9 @@ import subprocess
 import tempfile
 import time
 
-from bench._common import machine, write_section
+from bench._common import machine, scratch_repo, write_section
 from bench.provision import make_tables, ours_repo
+from tests.support.superset import runtime_venv
 
 from supersetctl.check import CheckReport, check_env
 from supersetctl.contract.environment import Environment, load_environment
@@ -47,25 +47,6 @@ from supersetctl.provision import apply_env, client_for
 
 CLI = str(ROOT / ".venv" / "bin" / "supersetctl")
 PARALLEL = (1, 4, 8)
-
-
-def _runtime() -> Path:
-    from supersetctl.local.runtime import requirements_digest
-
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "supersetctl"
-    return cache / f"runtime-{requirements_digest(ROOT / 'image' / 'requirements.txt')[:12]}"
-
-
-def _scratch_repo(where: Path, superset_port: int, pg_port: int) -> Path:
-    repo = where / "repo"
-    for name in ("infra", "config", "image"):
-        shutil.copytree(ROOT / name, repo / name)
-    config = repo / "config" / "dev" / "environment.yaml"
-    text = config.read_text(encoding="utf-8")
-    text = re.sub(r"(url: http://127\.0\.0\.1):\d+", rf"\g<1>:{superset_port}", text, count=1)
-    text = re.sub(r"(\n\s+port:) \d+", rf"\g<1> {pg_port}", text, count=1)
-    config.write_text(text, encoding="utf-8")
-    return repo
 
 
 def _rounds(env: Environment, parallel: int, repeat: int) -> tuple[list[float], CheckReport]:
@@ -113,8 +94,8 @@ def main() -> None:
     args = ap.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="supersetctl-bench-check-"))
     scratch.chmod(0o755)
-    repo = _scratch_repo(scratch, free_port(), free_port())
-    environ = {**os.environ, "SUPERSETCTL_RUNTIME_VENV": str(_runtime())}
+    repo = scratch_repo(scratch, superset_port=free_port(), pg_port=free_port())
+    environ = {**os.environ, "SUPERSETCTL_RUNTIME_VENV": str(runtime_venv())}
     environ["SUPERSETCTL_TOKEN_CACHE"] = "off"
     try:
         print("bringing up the local stack (make up)...", flush=True)

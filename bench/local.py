@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import machine, write_section  # noqa: E402
+from bench._common import machine, scratch_repo, write_section  # noqa: E402
 
 from supersetctl.local.postgres import free_port  # noqa: E402
 
@@ -79,9 +79,7 @@ def steps(result: dict[str, object]) -> str:
 def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="supersetctl-bench-local-"))
     scratch.chmod(0o755)
-    repo = scratch / "repo"
-    for name in ("infra", "config", "image"):
-        shutil.copytree(ROOT / name, repo / name)
+    repo = scratch_repo(scratch)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUPERSETCTL_")}
     env["UV_CACHE_DIR"] = str(scratch / "uv-cache")
     up = ["up", "--port", str(free_port()), "--pg-port", str(free_port())]

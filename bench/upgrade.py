@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import machine, write_section  # noqa: E402
+from bench._common import machine, scratch_repo, write_section  # noqa: E402
 from tests.support.upgrade import broken_runtime  # noqa: E402
 
 from supersetctl.local.postgres import free_port  # noqa: E402
@@ -61,18 +60,6 @@ def _run(repo: Path, env: dict[str, str], *args: str) -> tuple[int, Any, float, 
     return proc.returncode, data, took, proc.stderr
 
 
-def _repo(scratch: Path) -> Path:
-    repo = scratch / "repo"
-    for name in ("infra", "config", "image"):
-        shutil.copytree(ROOT / name, repo / name)
-    config = repo / "config" / "dev" / "environment.yaml"
-    text = config.read_text(encoding="utf-8")
-    text = re.sub(r"(url: http://127\.0\.0\.1):\d+", rf"\g<1>:{free_port()}", text, count=1)
-    text = re.sub(r"(\n\s+port:) \d+", rf"\g<1> {free_port()}", text, count=1)
-    config.write_text(text, encoding="utf-8")
-    return repo
-
-
 def _steps(steps: list[dict[str, Any]]) -> str:
     return ", ".join(f"{s['step']} {s['seconds']:.1f}" for s in steps)
 
@@ -92,7 +79,7 @@ def main() -> int:
         "SUPERSETCTL_TOKEN_CACHE": "off",
     }
     rows: list[str] = []
-    repo = _repo(scratch)
+    repo = scratch_repo(scratch, superset_port=free_port(), pg_port=free_port())
     try:
         t0 = time.monotonic()
         ensure_venv(scratch / "venv-6.0.0", previous.requirements, log_file=scratch / "i.log")
