@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.support.provision",
     "tests.support.registry",
     "tests.support.browser",
+    "tests.support.s3",
 ]
 
 _STRIP_PREFIXES = ("SUPERSET_", "PG", "ODOO_", "GHCR_", "SLACK_", "SUPERSETCTL_")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -216,19 +215,6 @@ def test_health_fails_the_job_when_no_target_takes_the_alert(
 
 
 # ------------------------------------------------------------------------------ backups
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 def _metadata_url(superset: SupersetInfo) -> str:

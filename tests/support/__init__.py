@@ -12,6 +12,7 @@ Everything the tests and the benchmarks share lives here, so neither imports the
 - ``fake_do``: an HTTP server speaking DigitalOcean's Apps API.
 - ``fake_github``: an HTTP server speaking GitHub's REST API for pull request comments.
 - ``workflows``: runs a GitHub workflow's job here, step by step, as Actions would.
+- ``s3``: moto's S3 server (``s3_endpoint``).
 - ``tls``: a throwaway CA and a server certificate for 127.0.0.1.
 - ``secret_corpus``: fake secrets and placeholders generated at run time.
 - ``layouts``: a provisioning layout of N datasets / charts / dashboards.
