@@ -9,44 +9,14 @@ and follows the graph down; a changed dashboard checks the charts it places.
 from __future__ import annotations
 
 import subprocess
-from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
 from supersetctl.errors import UsageError
+from supersetctl.provision.impact import charts_of_dashboard, reached
 from supersetctl.provision.model import Desired
-from supersetctl.provision.normalize import chart_nodes
 
-
-def charts_of_dashboard(d: Desired) -> set[str]:
-    return {
-        str(n["meta"].get("uuid") or "").lower()
-        for n in chart_nodes(d.data.get("position"))
-        if n["meta"].get("uuid")
-    }
-
-
-def reached(desired: Iterable[Desired], start: Iterable[str]) -> set[str]:
-    """``start`` (uuids) and every dataset and chart they reach down the graph; a dashboard in
-    ``start`` adds the charts it places."""
-    items = {d.uuid.lower(): d for d in desired}
-    below: dict[str, set[str]] = defaultdict(set)
-    for uid, d in items.items():
-        if d.kind == "dataset":
-            below[str(d.data.get("database_uuid", "")).lower()].add(uid)
-        elif d.kind == "chart":
-            below[str(d.data.get("dataset_uuid", "")).lower()].add(uid)
-        elif d.kind == "dashboard":
-            below[uid] |= charts_of_dashboard(d)
-    seen: set[str] = set()
-    todo = [u.lower() for u in start]
-    while todo:
-        uid = todo.pop()
-        if uid in seen:
-            continue
-        seen.add(uid)
-        todo.extend(below.get(uid, ()))
-    return {u for u in seen if u in items}
+__all__ = ["changed_files", "changed_uuids", "charts_of_dashboard", "reached"]
 
 
 def changed_files(root: Path, ref: str, folder: Path) -> set[str]:

@@ -84,7 +84,7 @@ def plan(
 
     Reads the provisioning files and the live Superset (read requests only); secrets are
     redacted. Exit 0 when nothing would change, 1 when something would (or conflicts).
-    With --markdown, each change also names the dashboards it touches.
+    A change to a database, dataset or chart names the charts and dashboards it reaches.
 
     Example:
 

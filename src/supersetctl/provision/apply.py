@@ -144,6 +144,8 @@ def describe(change: Change) -> str:
     lines = [head]
     if change.note:
         lines.append(f"    ! {change.note}")
+    if change.reach:
+        lines.append(f"    reaches {change.reach.describe()}")
     for d in change.diffs:
         lines.append(f"    ~ {d.path}: {_short(d.live)} -> {_short(d.desired)}")
     return redact("\n".join(lines))

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .identity import Ident, ident
 from .layout import AssetFile
 from .normalize import FieldDiff
+
+if TYPE_CHECKING:
+    from .impact import Reach
 
 # create / update / delete: apply changes the asset; unchanged: nothing to do; unmanaged: made
 # by hand, no file (drift lists it); foreign: managed by another repo or tool, no file here
@@ -58,6 +61,7 @@ class Change:
     id: int | None = None
     diffs: list[FieldDiff] = field(default_factory=list)
     note: str | None = None  # why, in words (an owner, a collision, a cascade)
+    reach: Reach | None = None  # the charts and dashboards it reaches (see .impact)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +73,7 @@ class Change:
             "id": self.id,
             "note": self.note,
             "diff": [d.as_dict() for d in self.diffs],
+            "reaches": self.reach.as_dict() if self.reach else None,
         }
 
 

@@ -9,56 +9,30 @@ secret never reaches the comment even when a file or the instance holds one.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 from supersetctl.redact import redact
 
+from .impact import impact
 from .model import Change, Desired, Plan
-from .normalize import chart_nodes
 
 MARKER = "<!-- supersetctl-plan:{env} -->"
 _ICON = {"create": "+", "update": "~", "delete": "-", "conflict": "!", "foreign": "=",
          "unmanaged": "?"}  # fmt: skip
 _MAX_DIFFS = 20  # per change; the rest is counted
+_MAX_NAMES = 30  # charts or dashboards named per change; the rest is counted
 _MAX_CHANGES = 200  # GitHub refuses a comment over 65,536 characters
 
 
 def touched_dashboards(desired: Iterable[Desired]) -> dict[str, list[str]]:
     """uuid of every file -> the titles of the dashboards it reaches (sorted)."""
-    by_uuid = {d.uuid: d for d in desired}
-    charts_of_dataset: dict[str, set[str]] = defaultdict(set)
-    datasets_of_db: dict[str, set[str]] = defaultdict(set)
-    dashboards_of_chart: dict[str, set[str]] = defaultdict(set)
-    for d in by_uuid.values():
-        if d.kind == "chart":
-            charts_of_dataset[str(d.data.get("dataset_uuid", "")).lower()].add(d.uuid)
-        elif d.kind == "dataset":
-            datasets_of_db[str(d.data.get("database_uuid", "")).lower()].add(d.uuid)
-        elif d.kind == "dashboard":
-            title = str(d.data.get("dashboard_title") or d.uuid)
-            for node in chart_nodes(d.data.get("position")):
-                uid = str(node["meta"].get("uuid") or "").lower()
-                if uid:
-                    dashboards_of_chart[uid].add(title)
-    out: dict[str, list[str]] = {}
-    for uid, d in by_uuid.items():
-        if d.kind == "dashboard":
-            titles = {str(d.data.get("dashboard_title") or uid)}
-        elif d.kind == "chart":
-            titles = set(dashboards_of_chart[uid])
-        elif d.kind == "dataset":
-            titles = {t for c in charts_of_dataset[uid] for t in dashboards_of_chart[c]}
-        else:
-            titles = {
-                t
-                for ds in datasets_of_db[uid]
-                for c in charts_of_dataset[ds]
-                for t in dashboards_of_chart[c]
-            }
-        out[uid] = sorted(titles)
-    return out
+    return {uid: list(r.dashboards) for uid, r in impact(desired).items()}
+
+
+def _names(label: str, names: tuple[str, ...]) -> str:
+    more = f", and {len(names) - _MAX_NAMES} more" if len(names) > _MAX_NAMES else ""
+    return f"  - {label}: " + ", ".join(f"*{n}*" for n in names[:_MAX_NAMES]) + more
 
 
 def _value(value: Any) -> str:
@@ -73,9 +47,11 @@ def _change(c: Change, touched: dict[str, list[str]]) -> list[str]:
     lines = [head]
     if c.note:
         lines.append(f"  - {c.note}")
-    dashboards = touched.get(c.uuid, [])
+    dashboards = touched.get(c.uuid.lower(), [])
+    if c.reach and c.reach.charts and c.kind != "chart":
+        lines.append(_names("charts", c.reach.charts))
     if dashboards and c.kind != "dashboard":
-        lines.append("  - dashboards: " + ", ".join(f"*{t}*" for t in dashboards))
+        lines.append(_names("dashboards", tuple(dashboards)))
     if c.diffs:
         lines += ["  <details><summary>" + f"{len(c.diffs)} field(s)</summary>", ""]
         lines += ["  | field | live | in git |", "  |---|---|---|"]

@@ -31,6 +31,7 @@ from .export import (
     items_from_contents,
     write_layout,
 )
+from .impact import attach as attach_impact
 from .layout import KIND_ORDER, check_layout, load_layout
 from .live import (
     LiveAsset,
@@ -178,6 +179,7 @@ def prepare(
         owns_database=owns_database(env),
     )
     _record(cache, plan, live, keys)
+    attach_impact(plan, desired)
     return Prepared(desired, live, plan, read)
 
 
