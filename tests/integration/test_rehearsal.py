@@ -132,6 +132,7 @@ def cold(staging: Staging) -> dict[str, Any]:
 def _steps(staging: Staging, capsys: pytest.CaptureFixture[str]) -> list[str]:
     code, out, err = staging.cli("--format", "json", *staging.up_args(), capsys=capsys)
     assert code == 0, err
+    assert not [s for s in json.loads(out)["skipped"] if s.startswith("check")]
     return [s["step"] for s in json.loads(out)["steps"]]
 
 
@@ -255,7 +256,7 @@ def test_provisioning_ran_behind_the_gate_with_a_verified_odoo_connection(
     staging: Staging, cold: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     steps = _steps(staging, capsys)  # a warm `up`: checks again, the gate and the plan too
-    assert steps.index("read-only gate") < steps.index("provision")
+    assert steps.index("read-only gate") < steps.index("provision") < steps.index("check")
     with staging.client() as client:
         h = staging.headers(client)
         dashboards = client.get("/api/v1/dashboard/", headers=h).json()["count"]

@@ -20,6 +20,7 @@ from supersetctl.local.superset import SupersetServer
 from supersetctl.paths import RepoPaths
 
 if TYPE_CHECKING:
+    from supersetctl.check import CheckReport
     from supersetctl.local.stack import StackSettings
 
 log = logging.getLogger(__name__)
@@ -108,9 +109,15 @@ def _hook_check(ctx: HookContext) -> str | None:
         return "nothing provisioned to check"
     ctx.progress("checking every chart's query and every dataset against the data")
     with provision.client_for(ctx.env) as client:
-        report = check.check_env(ctx.env, client)
+        raise_on_broken(check.check_env(ctx.env, client), ctx.env.name, ctx.server.s.url)
+    return None
+
+
+def raise_on_broken(report: CheckReport, env: str, url: str) -> None:
+    """Raise a :class:`LocalStackError` naming each broken chart (its dashboards, Superset's
+    message) and each broken dataset; return when everything answered."""
     if report.ok:
-        return None
+        return
     broken = [
         f"{c.name} ({', '.join(c.dashboards) or 'no dashboard'}): {c.message}"
         for c in report.failed_charts
@@ -119,8 +126,7 @@ def _hook_check(ctx: HookContext) -> str | None:
     raise LocalStackError(
         f"the check after provisioning failed: {len(report.failed_charts)} chart(s), "
         f"{len(report.failed_datasets)} dataset(s): " + " | ".join(broken),
-        hint=f"the stack is running at {ctx.server.s.url}; `supersetctl check --env "
-        f"{ctx.env.name}` reports each failure",
+        hint=f"the stack is running at {url}; `supersetctl check --env {env}` reports each failure",
     )
 
 

@@ -6,7 +6,8 @@
 4. ``create-admin``, a job (production runs it once, with the admin secrets);
 5. web (gunicorn), the Celery worker and beat, each from the spec;
 6. the access model (staging's masking), the strict read-only gate (``db verify``),
-   provisioning.
+   provisioning, then the check of every chart and dataset (what the pipeline runs after a
+   deploy).
 
 Each step skips what is done: on a running rehearsal ``up`` only checks; after ``down`` it
 starts the processes on the data that is there. A job runs again when the runtime or its
@@ -33,6 +34,7 @@ from supersetctl.local.stack import Timings, UpResult
 
 if TYPE_CHECKING:
     from supersetctl.local.rehearsal import Rehearsal
+    from supersetctl.superset.client import SupersetClient
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -98,7 +100,7 @@ def up(r: Rehearsal, env: Environment, progress: Progress) -> UpResult:
         for comp in services:
             timed(comp.role, _service(r, comp).wait_ready)
         for name, step in (("access", _access), ("read-only gate", _gate),
-                           ("provision", _provision)):  # fmt: skip
+                           ("provision", _provision), ("check", _check)):  # fmt: skip
             why = timed(name, partial(step, r, local, progress))
             if why:
                 skipped.append(f"{name}: {why}")
@@ -205,16 +207,36 @@ def _gate(_: Rehearsal, env: Environment, progress: Progress) -> str | None:
     return None
 
 
+def _admin_client(r: Rehearsal, env: Environment) -> SupersetClient:
+    """A client of the web component, logged in as the admin the create-admin job made."""
+    from supersetctl.superset.client import Credentials, SupersetClient
+
+    names = env.config.superset
+    user = env.environ[names.admin_username_env]
+    creds = Credentials(user, env.require(names.admin_password_env, why="the admin login"))
+    return SupersetClient(env.url, creds, http=r.http())
+
+
 def _provision(r: Rehearsal, env: Environment, progress: Progress) -> str | None:
     from supersetctl import provision
-    from supersetctl.superset.client import Credentials, SupersetClient
 
     if not any(p.is_file() for p in env.paths.provisioning.rglob("*.yaml")):
         return "nothing to provision under infra/superset/provisioning/"
     progress("provisioning databases, datasets and dashboards")
-    names = env.config.superset
-    user = env.environ[names.admin_username_env]
-    creds = Credentials(user, env.require(names.admin_password_env, why="the admin login"))
-    with SupersetClient(env.url, creds, http=r.http()) as client:
+    with _admin_client(r, env) as client:
         provision.apply_env(env, client)
+    return None
+
+
+def _check(r: Rehearsal, env: Environment, progress: Progress) -> str | None:
+    """Every provisioned chart's query through the web component, every dataset probed as
+    the read-only role over TLS: what the promotion pipeline runs after a deploy."""
+    from supersetctl import check
+    from supersetctl.local.hooks import raise_on_broken
+
+    if not any(p.is_file() for p in env.paths.provisioning.rglob("*.yaml")):
+        return "nothing provisioned to check"
+    progress("checking every chart's query and every dataset against the data")
+    with _admin_client(r, env) as client:
+        raise_on_broken(check.check_env(env, client), env.name, env.url)
     return None
