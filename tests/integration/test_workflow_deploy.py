@@ -183,6 +183,9 @@ def test_main_reaches_staging_then_prod(promotion: Promotion) -> None:
     assert _deployed_digests(promotion.fake) == {"superset-staging": NEW, "superset-prod": NEW}
     applied = prod.step("supersetctl apply --env prod").output
     assert "Traceback" not in applied
+    for env, run in (("staging", staging), ("prod", prod)):  # the dashboards answer, as merged
+        assert run.step(f"supersetctl check --env {env}").rc == 0
+        assert f"<!-- supersetctl-check:{env} -->" in run.summary, run.summary[:500]
     for run in (staging, prod):
         for step in run.steps:
             for name, value in promotion.secrets["production"].items():
@@ -215,6 +218,7 @@ def test_a_failed_step_stops_the_promotion_and_alerts(
     failed = [s.name for s in run.steps if s.rc and not s.skipped]
     assert failed == ["supersetctl apply --env staging"], _failures(run)
     assert run.step("supersetctl health").skipped
+    assert run.step("supersetctl check").skipped
     assert run.step("Alert").rc == 0
     [message] = hook.received
     assert message["status"] == "failed" and message["environment"] == "staging"
