@@ -216,3 +216,35 @@ def test_check_names_every_chart_and_dashboard_a_renamed_column_breaks_and_no_ot
     assert up_code == 1 and "check after provisioning failed: 2 chart(s), 1 dataset(s)" in up_err
     assert "Moves by direction (Inventory movements)" in up_err and "stack is running" in up_err
     assert _check(stack, capsys)[0] == 0  # the view restored, every chart answers again
+
+
+def test_check_unmanaged_runs_the_charts_made_by_hand_too(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A chart made in the UI has no file: plain `check` leaves it out, `--unmanaged` runs it
+    and names it (no file, its id) when its query fails."""
+    from supersetctl.superset.client import Credentials, SupersetClient
+
+    with SupersetClient(stack.url, Credentials("admin", stack.admin_password())) as client:
+        datasets = client.list("dataset", ("id", "table_name"))
+        (moves,) = [d["id"] for d in datasets if d["table_name"] == "stock_moves"]
+        metric = {"expressionType": "SQL", "sqlExpression": "SUM(no_such_column)",
+                  "label": "broken"}  # fmt: skip
+        params = {"viz_type": "big_number_total", "metric": metric, "time_range": "No filter",
+                  "datasource": f"{moves}__table"}  # fmt: skip
+        body = {"slice_name": "Made by hand", "viz_type": "big_number_total",
+                "datasource_id": moves, "datasource_type": "table",
+                "params": json.dumps(params)}  # fmt: skip
+        made = client.request("POST", "/api/v1/chart/", json=body).json()["id"]
+        try:
+            managed_only = _check(stack, capsys, "--no-datasets")
+            code, report = _check(stack, capsys, "--no-datasets", "--unmanaged")
+            mixed = main(["--repo", str(stack.repo), "check", "--unmanaged", "-d", "crm-pipeline"])
+        finally:
+            client.delete("chart", made)
+    assert managed_only[0] == 0 and len(managed_only[1]["charts"]) == 28
+    assert code == 1 and report["failed"]["charts"] == ["Made by hand"]
+    (hand,) = [c for c in report["charts"] if c["id"] == made]
+    assert hand["file"] == "" and "no_such_column" in hand["error"]
+    assert len(report["charts"]) >= 29  # every managed chart ran too
+    assert mixed == 2

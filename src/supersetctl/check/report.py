@@ -48,7 +48,8 @@ def check_markdown(report: CheckReport, url: str = "") -> str:
         lines += ["| chart | error | dataset | dashboards |", "|---|---|---|---|"]
         for c in failed[:_MAX_ROWS]:
             lines.append(
-                f"| {_cell(c.name)} (`{c.file}`) | {_cell(c.message)} | "
+                f"| {_cell(c.name)} ({f'`{c.file}`' if c.file else f'id {c.id}, no file'}) | "
+                f"{_cell(c.message)} | "
                 f"{_cell(c.dataset)} | {_cell(', '.join(c.dashboards))} |"
             )
         if len(failed) > _MAX_ROWS:

@@ -229,11 +229,21 @@ def check_env(
     parallel: int = PARALLEL,
     row_limit: int = ROW_LIMIT,
     datasets: bool = True,
+    unmanaged: bool = False,
     desired: list[Desired] | None = None,
     connect: Connect | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> CheckReport:
-    """Check ``env``'s charts (see the module docstring); raises only when it cannot run."""
+    """Check ``env``'s charts (see the module docstring); raises only when it cannot run.
+
+    With ``unmanaged``, the charts on the instance that have no file (made by hand, or another
+    repo's) run too: read requests only, reported without a file or dashboards."""
+    if unmanaged and (dashboard or changed_since):
+        raise UsageError(
+            "--unmanaged checks every chart on the instance: it does not go with "
+            "--dashboard or --changed-since",
+            hint="run them separately",
+        )
     started = time.monotonic()
     desired = load_desired(env) if desired is None else desired
     chosen, words = select_charts(env, desired, dashboard=dashboard, changed_since=changed_since)
@@ -243,16 +253,22 @@ def check_env(
         (by_uuid[u] for u in chosen if by_uuid[u].kind == "chart"),
         key=lambda d: (d.asset.rel, d.uuid),
     )
+    if unmanaged:
+        words += " and every chart without a file"
     report = CheckReport(env.name, selection=words)
-    if wanted:
+    if wanted or unmanaged:
         progress.phase("listing charts", None)
         live = {str(c.get("uuid") or "").lower(): c for c in client.list("chart", CHART_COLUMNS)}
         present = [live[d.uuid.lower()] for d in wanted if d.uuid.lower() in live]
+        by_hand = sorted(
+            (c for u, c in live.items() if u not in by_uuid) if unmanaged else (),
+            key=lambda c: (str(c.get("slice_name") or ""), int(c["id"])),
+        )
         answers = {
             a.id: a
             for a in run_queries(
                 client,
-                present,
+                present + by_hand,
                 parallel=parallel,
                 row_limit=row_limit,
                 want_rows=False,
@@ -274,6 +290,21 @@ def check_env(
                 a = answers[int(row["id"])]
                 base = replace(base, id=a.id, rows=a.rows, error=a.error, seconds=a.seconds)
             report.charts.append(base)
+        for row in by_hand:
+            a = answers[int(row["id"])]
+            report.charts.append(
+                ChartResult(
+                    uuid=str(row.get("uuid") or "").lower(),
+                    name=a.name,
+                    file="",
+                    dataset="",
+                    dashboards=[],
+                    id=a.id,
+                    rows=a.rows,
+                    error=a.error,
+                    seconds=a.seconds,
+                )
+            )
     if datasets:
         report.datasets = probe_datasets(env, desired, chosen, connect=connect, progress=progress)
         report.dataset_dashboards = {d.uuid: touched.get(d.uuid, []) for d in report.datasets}

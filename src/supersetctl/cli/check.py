@@ -21,7 +21,8 @@ def render(report: CheckReport) -> str:
     lines = []
     for c in report.failed_charts:
         boards = ", ".join(c.dashboards) or "no dashboard"
-        lines.append(f"FAIL chart {c.name} ({c.file}) on {c.dataset} [{boards}]: {c.message}")
+        where = c.file or f"id {c.id}, no file"
+        lines.append(f"FAIL chart {c.name} ({where}) on {c.dataset or '?'} [{boards}]: {c.message}")
     for d in report.failed_datasets:
         boards = ", ".join(report.dataset_dashboards.get(d.uuid, [])) or "no dashboard"
         lines.append(f"FAIL dataset {d.name} [{boards}]: " + "; ".join(d.problems))
@@ -79,6 +80,14 @@ def check(
             "this machine cannot reach the database; the chart queries still run in Superset).",
         ),
     ] = True,
+    unmanaged: Annotated[
+        bool,
+        typer.Option(
+            "--unmanaged",
+            help="Also run every chart on the instance that has no file (made by hand in the "
+            "UI, or another repo's): read requests only.",
+        ),
+    ] = False,
     url: UrlOpt = None,
 ) -> None:
     """Run every chart of the provisioning files through Superset's chart data API, as the
@@ -96,6 +105,7 @@ def check(
         supersetctl check --env dev
         supersetctl check --env staging --dashboard sales-overview
         supersetctl check --env staging --changed-since origin/main --markdown check.md
+        supersetctl check --env dev --unmanaged
         supersetctl --format json check --env prod
     """
     environ = environment(env, url=url)
@@ -108,6 +118,7 @@ def check(
             parallel=parallel,
             row_limit=row_limit,
             datasets=datasets,
+            unmanaged=unmanaged,
             progress=shown,
         )
     if is_json():
