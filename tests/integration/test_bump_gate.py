@@ -134,7 +134,7 @@ def test_once_fixed_the_bump_pins_and_says_what_the_gate_ran(
     assert code == 0, err
     gate = out["gate"]
     assert gate["ok"] is True and gate["charts"] >= 20 and gate["datasets"] >= 5, gate
-    assert [s["step"] for s in gate["steps"]] == ["stack", "import", "check"]
+    assert [s["step"] for s in gate["steps"]] == ["stack", "import", "check", "remove"]
     assert out["new"] == {"tag": TAG, "digest": D1}
     manifest = json.loads((repo / "infra/superset/manifest.json").read_text())
     assert manifest["image"]["tag"] == TAG

@@ -106,6 +106,7 @@ def bump(
 
     Example:
 
+    \b
         supersetctl bump --tag 6.1.0-1a2b3c4d5e6f --dry-run
         supersetctl bump --tag 6.1.0-1a2b3c4d5e6f --digest sha256:... --source-commit SHA
         supersetctl bump --tag 6.1.0-1a2b3c4d5e6f --no-gate   # pin without the gate

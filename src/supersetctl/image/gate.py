@@ -53,6 +53,7 @@ class GateStack:
     url: str
     environ: Mapping[str, str] = field(repr=False)
     root: Path | None = None  # the scratch folder (logs under .local/), gone afterwards
+    steps: tuple[tuple[str, float], ...] = ()  # what `up` reported (postgres, superset, ...)
 
 
 StackFactory = Callable[[RepoPaths, str, Progress], contextlib.AbstractContextManager[GateStack]]
@@ -124,8 +125,9 @@ class GateBlocked(OperationFailed):
         lines = result.broken()
         super().__init__(
             f"{result.summary()}: the bump is blocked, nothing written:\n  " + "\n  ".join(lines),
-            hint=f"fix the charts (or the views they read) for Superset {result.version}, "
-            "then bump again; `supersetctl up --superset-version` runs that version locally",
+            hint=f"fix the charts (or the views they read) for Superset {result.version} and "
+            "bump again; `supersetctl check --env dev` on a local stack of that version "
+            "reports the same",
         )
         self.result = result
 
@@ -220,7 +222,7 @@ def scratch_stack(
         stack = LocalStack(scratch, settings, runtime=runtime)
         result = stack.up(progress=lambda m: progress.phase(f"gate: {m}"), env=base)
         environ_ = dict(load_environment(scratch, GATE_ENV, environ={}).environ)
-        yield GateStack(version, result.url, environ_, tmp)
+        yield GateStack(version, result.url, environ_, tmp, tuple(result.steps))
     finally:
         progress.phase(f"gate: stopping and removing the Superset {version} stack")
         try:
@@ -268,6 +270,8 @@ def run_gate(
             progress.phase("gate: checking every chart and dataset")
             report = check.check_env(env, client, progress=progress)
             steps.append(("check", time.monotonic() - t0))
+        t0 = time.monotonic()
+    steps.append(("remove", time.monotonic() - t0))  # the stack stopped, its folder deleted
     result = GateResult(version, report, steps, time.monotonic() - started)
     if not result.ok:
         raise GateBlocked(result)
