@@ -216,6 +216,7 @@ def scratch_stack(
     tmp.chmod(0o711)  # as root, PostgreSQL runs as an unprivileged user that must reach it
     stack: LocalStack | None = None
     try:
+        progress.phase(f"gate: its folder is {tmp} (its .local/ holds the stack; removed after)")
         scratch = _copy_repo(paths, tmp / "repo", provisioning=False)
         base = load_environment(scratch, GATE_ENV, environ={})
         settings = settings_from_config(base, superset_port=free_port(), pg_port=free_port())
