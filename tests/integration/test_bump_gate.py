@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,11 +43,13 @@ BROKEN = "infra/superset/provisioning/dashboards/crm-pipeline/charts/pipeline-by
 
 
 @pytest.fixture(scope="module")
-def repo() -> Path:
-    root = copy_repo(_scratch("supersetctl-gate-repo-") / "repo", ("infra", "config", "image"))
+def repo() -> Iterator[Path]:
+    scratch = _scratch("supersetctl-gate-repo-")
+    root = copy_repo(scratch / "repo", ("infra", "config", "image"))
     chart = root / BROKEN
     chart.write_text(chart.read_text().replace("- stage_name\n", "- stage_name_gone\n"))
-    return root
+    yield root
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +113,7 @@ def test_a_broken_chart_blocks_the_bump_by_name(
     code, out, err = _bump(repo, capsys)
     assert not list(temp.iterdir()), "the scratch stack's folder is still there"
     assert not _processes_under(temp), "a process of the scratch stack still runs"
+    temp.rmdir()
     assert code == 1, err
     gate = out["gate"]
     assert gate["ok"] is False and gate["superset_version"] == SUPERSET_VERSION

@@ -248,6 +248,7 @@ def run_gate(
     defaults to :func:`scratch_stack`."""
     from supersetctl import check, provision
     from supersetctl.contract.environment import load_environment
+    from supersetctl.superset.tokens import ENV as TOKEN_CACHE_ENV
 
     started = time.monotonic()
     steps: list[tuple[str, float]] = []
@@ -259,9 +260,9 @@ def run_gate(
         steps.append(("stack", time.monotonic() - started))
         # a copy of the files, so that the provision caches land in the copy's .local/
         files = _copy_repo(paths, Path(tmp), provisioning=True)
-        env = replace(
-            load_environment(files, GATE_ENV, environ=running.environ), url_override=running.url
-        )
+        # a throwaway instance: no access token kept for it (its port is reused later)
+        environ = {**running.environ, TOKEN_CACHE_ENV: "off"}
+        env = replace(load_environment(files, GATE_ENV, environ=environ), url_override=running.url)
         t0 = time.monotonic()
         progress.phase(f"gate: applying every provisioning bundle to Superset {version}")
         with provision.client_for(env) as client:
