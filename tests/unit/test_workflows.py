@@ -218,3 +218,44 @@ def test_payload_check_refuses_bad_input(tmp_path: Path, key: str, value: str) -
     assert code != 0
     assert out == ""
     assert not (tmp_path / "pwned").exists()
+
+
+def _bump_steps() -> list[dict[str, Any]]:
+    return list(_load("superset-bump.yml")["jobs"]["bump"]["steps"])
+
+
+def test_bump_workflow_runs_the_upgrade_gate_before_the_pull_request() -> None:
+    steps = _bump_steps()
+    names = [str(s.get("name", s.get("uses", ""))) for s in steps]
+    postgres = names.index("PostgreSQL 15 for the upgrade gate")
+    gated = next(i for i, s in enumerate(steps) if "supersetctl bump" in str(s.get("run", "")))
+    opened = next(i for i, s in enumerate(steps) if "create-pull-request" in str(s.get("uses")))
+    assert names.index("Install supersetctl from the lock") < postgres < gated < opened
+    script = str(steps[gated]["run"])
+    assert "--no-gate" not in script  # the gate is bump's default: a broken chart fails here
+    assert "--pr-body" in script  # whose body says what the gate ran
+    python = next(s for s in steps if "setup-python" in str(s.get("uses")))
+    assert python["with"]["python-version"] in ("3.11", "3.12")  # the runtime's
+    # room for the runtime install, the stack start and the check
+    assert _load("superset-bump.yml")["jobs"]["bump"]["timeout-minutes"] >= 25
+
+
+def test_bump_workflow_postgres_step_skips_the_install_when_15_is_there(tmp_path: Path) -> None:
+    step = next(s for s in _bump_steps() if s.get("name") == "PostgreSQL 15 for the upgrade gate")
+    need(Path("/usr/lib/postgresql/15/bin/initdb").is_file(), "PostgreSQL 15 is not installed")
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    calls = tmp_path / "calls"
+    (fake_bin / "sudo").write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
+    (fake_bin / "sudo").chmod(0o755)
+    result = subprocess.run(
+        ["bash", "-e", "-c", str(step["run"])],
+        env={"PATH": f"{fake_bin}:{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "(PostgreSQL) 15" in result.stdout
+    assert calls.read_text().split("\n")[0] == "systemctl stop postgresql"  # no apt install

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from supersetctl.cli._app import app
 from supersetctl.cli._output import emit_json, info, is_json, state, write
+from supersetctl.cli._progress import progress
 from supersetctl.errors import ExitCode
 from supersetctl.image import bump as bump_mod
+from supersetctl.image import gate as gate_mod
 from supersetctl.image.bump import BumpPlan, BumpRequest
 from supersetctl.image.registry import resolve
 
@@ -79,29 +81,48 @@ def bump(
         Path | None,
         typer.Option(help="Also write a Markdown pull-request body (old -> new, links) here."),
     ] = None,
+    gate: Annotated[
+        bool,
+        typer.Option(
+            "--gate/--no-gate",
+            help="Before the pin moves, run the tag's Superset version on a scratch local stack, "
+            "import every bundle and check every chart (about 2 min). --no-gate pins without "
+            "it (a warning, and the PR body says so).",
+        ),
+    ] = True,
 ) -> None:
     """Pin a new runtime image in manifest.json and every image block of do-app-spec.yaml.
 
     Resolves TAG on the registry (or checks that --digest is the tag's digest), refuses
-    latest, malformed input and downgrades, runs validate on the result, then writes both
-    files or neither. The spec keeps its comments and layout; image blocks get the digest,
-    never the tag. Running the same bump twice changes nothing. Exit 0 when pinned (or
-    already pinned), 1 when the registry or validate refuses, 2 on bad input.
+    latest, malformed input and downgrades, runs validate on the result, then the upgrade
+    gate: the tag's Superset version (6.1.0-... runs 6.1.0, which needs a runtime lock under
+    image/) on a scratch local stack in a temp folder with its own ports (PostgreSQL, the
+    seed data, the access model), every provisioning bundle applied, then check: a chart or
+    dataset that breaks blocks the bump with its name. The stack is removed afterwards. Then
+    it writes both files or neither. The spec keeps its comments and layout; image blocks get
+    the digest, never the tag. Running the same bump twice changes nothing. Exit 0 when
+    pinned (or already pinned), 1 when the registry, validate or the gate refuses, 2 on bad
+    input (a tag whose version has no runtime lock).
 
     Example:
 
+    \b
         supersetctl bump --tag 6.1.0-1a2b3c4d5e6f --dry-run
         supersetctl bump --tag 6.1.0-1a2b3c4d5e6f --digest sha256:... --source-commit SHA
+        supersetctl bump --tag 6.1.0-1a2b3c4d5e6f --no-gate   # pin without the gate
     """
     paths = state.paths()
-    req = BumpRequest(
-        tag=tag,
-        digest=digest,
-        source_commit=source_commit,
-        run_url=run_url,
-        allow_downgrade=allow_downgrade,
-    )
-    plan = bump_mod.bump(paths, req, bump_mod.default_resolver(os.environ), dry_run=dry_run)
+    req = BumpRequest(tag, digest, source_commit, run_url, allow_downgrade)
+    if not gate:
+        info("warning: --no-gate: no chart is run on the new Superset version before the pin")
+    with progress() as shown:
+        chosen = gate_mod.default_gate(paths, progress=shown) if gate else None
+        try:
+            plan = bump_mod.bump(
+                paths, req, bump_mod.default_resolver(os.environ), dry_run=dry_run, gate=chosen
+            )
+        except gate_mod.GateBlocked as blocked:
+            _blocked(blocked)
     if pr_body is not None:
         bump_mod.write_pr_body(pr_body, plan)
     if is_json():
@@ -114,9 +135,19 @@ def bump(
         raise typer.Exit(ExitCode.FINDINGS)
 
 
+def _blocked(exc: gate_mod.GateBlocked) -> NoReturn:
+    """A blocked bump: the message on stderr, with --format json the gate's result on stdout."""
+    info(f"error: {exc}")
+    if is_json():
+        error = {"message": exc.message, "type": "GateBlocked", "exit_code": 1, "hint": exc.hint}
+        emit_json({"error": error, "gate": exc.result.as_dict(), "changed": False})
+    raise typer.Exit(ExitCode.FINDINGS)
+
+
 def _render_bump(plan: BumpPlan, *, dry_run: bool) -> None:
     for warning in plan.warnings:
         info(f"warning: {warning}")
+    info(plan.gate.summary() if plan.gate else f"gate: {plan.gate_skipped}")
     if dry_run:
         write(plan.diff)
     if not plan.changed:

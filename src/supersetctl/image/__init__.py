@@ -1,4 +1,5 @@
-"""Images: parse references, resolve tags to digests on OCI registries, and ``bump`` the pin."""
+"""Images: parse references, resolve tags to digests on OCI registries, and ``bump`` the pin
+(``bump``), gated by the candidate's Superset running every chart (``gate``)."""
 
 from supersetctl.image.reference import ImageReference, parse_reference
 from supersetctl.image.registry import (

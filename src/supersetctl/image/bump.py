@@ -10,7 +10,10 @@ The steps, in order; nothing is written until every one passed:
    of the manifest's repository);
 5. run ``validate`` on a scratch copy of the repo holding the new files: the bump may not add
    an error;
-6. write both files or neither (:func:`supersetctl.fsutil.atomic_write_many`).
+6. the upgrade gate, when given one (``supersetctl bump`` does unless ``--no-gate``): the
+   candidate's Superset version on a scratch local stack, every bundle applied, ``check`` run;
+   a broken chart raises :class:`~supersetctl.image.gate.GateBlocked` (:mod:`.gate`);
+7. write both files or neither (:func:`supersetctl.fsutil.atomic_write_many`).
 
 The same bump twice changes nothing the second time (``updated_at`` only moves when something
 else does).
@@ -28,7 +31,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from supersetctl.contract.models import Manifest
 from supersetctl.errors import ConfigError, OperationFailed, UsageError
@@ -40,6 +43,9 @@ from supersetctl.yamlio import roundtrip_dump, roundtrip_load
 from .reference import DIGEST_RE, TAG_RE, ImageReference
 from .registry import Resolved
 
+if TYPE_CHECKING:
+    from .gate import GateResult
+
 log = logging.getLogger(__name__)
 
 COMPONENT_KINDS = ("services", "workers", "jobs", "static_sites", "functions")
@@ -48,6 +54,8 @@ _GIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 _RUN_URL = re.compile(r"^https://\S+$")
 
 Resolver = Callable[[ImageReference], Resolved]
+Gate = Callable[[str], "GateResult"]  # the candidate's Superset version -> what it answered
+NOT_GATED = "not gated (--no-gate)"
 
 
 @dataclass(frozen=True)
@@ -77,10 +85,17 @@ class BumpPlan:
     source_commit: str | None = None
     run_url: str | None = None
     source_repository: str | None = None
+    gate: GateResult | None = None
+    gate_skipped: str | None = None  # why the gate did not run
 
     @property
     def changed(self) -> bool:
         return bool(self.files)
+
+    def gate_dict(self) -> dict[str, Any]:
+        if self.gate is not None:
+            return self.gate.as_dict()
+        return {"ran": False, "reason": self.gate_skipped}
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +107,7 @@ class BumpPlan:
             "blocks": self.blocks,
             "warnings": self.warnings,
             "diff": self.diff,
+            "gate": self.gate_dict(),
         }
 
 
@@ -358,9 +374,32 @@ def apply_bump(plan: BumpPlan) -> None:
 
 
 def bump(
-    paths: RepoPaths, req: BumpRequest, resolver: Resolver, *, dry_run: bool = False
+    paths: RepoPaths,
+    req: BumpRequest,
+    resolver: Resolver,
+    *,
+    dry_run: bool = False,
+    gate: Gate | None = None,
 ) -> BumpPlan:
+    """Plan, gate (when ``gate`` is given and there is something to pin), write.
+
+    The tag's Superset version must have a runtime lock before anything else runs; a gate
+    that finds a broken chart raises before anything is written."""
+    version: str | None = None
+    if gate is not None:
+        from .gate import gate_version
+
+        check_request(req)
+        version = gate_version(paths, req.tag)
     plan = plan_bump(paths, req, resolver)
+    if version is None or gate is None:
+        plan.gate_skipped = NOT_GATED
+    elif not plan.changed:
+        plan.gate_skipped = "nothing to pin"
+    elif plan.new_findings:
+        plan.gate_skipped = "validate refused the bump first"
+    else:
+        plan.gate = gate(version)
     if not dry_run:
         apply_bump(plan)
     return plan
@@ -386,12 +425,26 @@ def pr_body(plan: BumpPlan) -> str:
     if plan.run_url:
         lines.append(f"- Build run: {plan.run_url}")
     lines.append(f"- Image blocks updated: {', '.join(plan.blocks)}")
+    if plan.gate is not None:
+        lines.append(f"- {plan.gate.summary()}")
+    else:
+        lines.append(
+            f"- gate: {plan.gate_skipped or NOT_GATED}: **this bump was not gated**, no chart "
+            "was run on the new Superset version before the pin moved"
+        )
     for w in plan.warnings:
         lines.append(f"- Warning: {w}")
+    gated = (
+        " The upgrade gate imported every bundle into this Superset version on a scratch local"
+        " stack and every chart and dataset answered."
+        if plan.gate is not None
+        else ""
+    )
     lines += [
         "",
-        "The digest was checked against the registry and `supersetctl validate` passed. After",
-        "merge, `superset-deploy` pushes the spec to App Platform and verifies the running digest.",
+        "The digest was checked against the registry and `supersetctl validate` passed." + gated,
+        "After merge, `superset-deploy` pushes the spec to App Platform and verifies the running",
+        "digest.",
         "",
     ]
     return "\n".join(lines)

@@ -191,10 +191,17 @@ class UpResult:
 
 
 class LocalStack:
-    def __init__(self, paths: RepoPaths, settings: StackSettings | None = None) -> None:
+    def __init__(
+        self,
+        paths: RepoPaths,
+        settings: StackSettings | None = None,
+        *,
+        runtime: Runtime | None = None,
+    ) -> None:
         self.paths = paths
         self.root = paths.local
         self._settings = settings
+        self._runtime = runtime  # a runtime of its own (the bump's gate), not .local/runtime.json
 
     # where things are
     @property
@@ -208,7 +215,7 @@ class LocalStack:
     @property
     def runtime(self) -> Runtime:
         """The Superset version the stack runs and its venv (:func:`local_runtime`)."""
-        return local_runtime(self.paths)
+        return self._runtime or local_runtime(self.paths)
 
     @property
     def venv(self) -> Path:

@@ -14,6 +14,7 @@ from supersetctl.contract.loader import load_manifest
 from supersetctl.errors import OperationFailed, UsageError
 from supersetctl.findings import Finding
 from supersetctl.image import bump as bump_mod
+from supersetctl.image import gate as gate_mod
 from supersetctl.image.bump import BumpRequest, bump, is_downgrade, new_spec_text, pr_body
 from supersetctl.image.reference import ImageReference
 from supersetctl.image.registry import DigestMismatch, Resolved, UnknownManifest
@@ -229,6 +230,12 @@ def test_spec_without_a_matching_image_block(tmp_path: Path) -> None:
         new_spec_text(text, "insightpulseai/superset", D1)
 
 
+def passing_gate(paths: RepoPaths, version: str, **kw: object) -> gate_mod.GateResult:
+    from supersetctl.check import CheckReport
+
+    return gate_mod.GateResult(version, CheckReport("dev"), [], 1.0)
+
+
 def test_cli_bump(
     repo_copy: RepoPaths,
     run_cli,  # type: ignore[no-untyped-def]
@@ -236,6 +243,8 @@ def test_cli_bump(
     tmp_path: Path,
 ) -> None:
     monkeypatch.setattr(bump_mod, "default_resolver", lambda environ: REGISTRY)
+    # the gate's own tests are in test_gate.py: here it passes without starting anything
+    monkeypatch.setattr(gate_mod, "run_gate", passing_gate)
     repo = ["--repo", str(repo_copy.root)]
     before = snapshot(repo_copy)
     dry = run_cli([*repo, "bump", "--tag", "6.1.0-1", "--dry-run"])
