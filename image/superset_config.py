@@ -345,6 +345,130 @@ PREVENT_UNSAFE_DB_CONNECTIONS = True
 CONTENT_SECURITY_POLICY_WARNING = False
 
 
+# --- embedded dashboards ------------------------------------------------------------------------
+# On when SUPERSET_GUEST_TOKEN_SECRET is set (the local stack generates one). Guest tokens are
+# signed with that secret, never with SECRET_KEY: a leaked guest secret must not forge sessions.
+# The broker (`supersetctl embed serve`) is the only caller of the guest-token API; the hook
+# below is the second gate. Host pages may frame Superset only from SUPERSET_EMBED_ALLOWED_ORIGINS.
+
+DEV_EMBED_ORIGINS = ("http://127.0.0.1:*", "http://localhost:*")
+MAX_GUEST_TOKEN_SECONDS = 900
+_ORIGIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:/*[]")
+
+
+def embed_origins(raw: str, *, dev: bool) -> list[str]:
+    """The host origins allowed to frame Superset (comma or space separated)."""
+    origins = [o.strip().rstrip("/") for o in raw.replace(",", " ").split() if o.strip()]
+    for origin in origins:
+        if (
+            not origin.startswith(("https://", "http://"))
+            or "/" in origin.split("://", 1)[1]
+            or not set(origin) <= _ORIGIN_CHARS
+            or origin.split("://", 1)[1] in ("*", "")
+        ):
+            _refuse(
+                f"SUPERSET_EMBED_ALLOWED_ORIGINS: {origin!r} is not an origin "
+                "(scheme://host[:port], no path, no bare *)"
+            )
+    if not origins and dev:
+        return list(DEV_EMBED_ORIGINS)
+    return origins
+
+
+def guest_token_secret(value: str, secret_key: str) -> str:
+    """The guest-token signing secret, checked like SECRET_KEY and never equal to it."""
+    if not value:
+        return ""
+    if value == secret_key:
+        _refuse(
+            "SUPERSET_GUEST_TOKEN_SECRET equals SUPERSET_SECRET_KEY; generate a separate one "
+            "with `openssl rand -base64 42`"
+        )
+    if value in KNOWN_DEFAULT_SECRET_KEYS or value == "test-guest-secret-change-me":
+        _refuse("SUPERSET_GUEST_TOKEN_SECRET is a published default; generate a new one")
+    if len(value.encode("utf-8")) < MIN_SECRET_KEY_BYTES:
+        _refuse(f"SUPERSET_GUEST_TOKEN_SECRET is shorter than {MIN_SECRET_KEY_BYTES} bytes")
+    return value
+
+
+_GUEST_SECRET = guest_token_secret(os.environ.get("SUPERSET_GUEST_TOKEN_SECRET", ""), SECRET_KEY)
+EMBEDDING = bool(_GUEST_SECRET)
+EMBED_ALLOWED_ORIGINS = embed_origins(_env("SUPERSET_EMBED_ALLOWED_ORIGINS"), dev=IS_DEV)
+if EMBEDDING and not EMBED_ALLOWED_ORIGINS:
+    _refuse(
+        "embedding is on (SUPERSET_GUEST_TOKEN_SECRET is set) but SUPERSET_EMBED_ALLOWED_ORIGINS "
+        "is empty: name the host origins that may frame Superset (https://erp.example.com)"
+    )
+if EMBEDDING:
+    GUEST_TOKEN_JWT_SECRET = _GUEST_SECRET
+    GUEST_TOKEN_JWT_ALGO = "HS256"
+    # Superset's default audience is the host of the request that minted the token: a broker
+    # reaching Superset at an internal URL would mint tokens the browser's host refuses
+    GUEST_TOKEN_JWT_AUDIENCE = _env("SUPERSET_EMBED_AUDIENCE") or f"superset-{SUPERSET_ENV}"
+    GUEST_ROLE_NAME = _env("SUPERSET_GUEST_ROLE", "embed_guest")
+    GUEST_TOKEN_JWT_EXP_SECONDS = min(
+        int(_env("SUPERSET_EMBED_GUEST_SECONDS", "300")), MAX_GUEST_TOKEN_SECONDS
+    )
+    _TALISMAN_CSP["frame-ancestors"] = ["'self'", *EMBED_ALLOWED_ORIGINS]
+    # frame-ancestors decides; X-Frame-Options cannot name other origins
+    TALISMAN_CONFIG["frame_options"] = None
+# embedded uuids the hook accepts (empty: any dashboard Superset lets the broker embed)
+EMBED_DASHBOARDS = frozenset(
+    u.strip() for u in _env("SUPERSET_EMBED_DASHBOARDS").replace(",", " ").split() if u.strip()
+)
+
+
+def guest_token_refusal(body: dict[str, Any], allowed: frozenset[str]) -> str | None:
+    """Why a guest-token request breaks the embedding policy, or None: one dashboard,
+    allowlisted when a list is given; at least one RLS rule; every rule names a dataset and is
+    ``column = <int>`` (the broker renders nothing else)."""
+    resources = body.get("resources") or []
+    if len(resources) != 1 or resources[0].get("type") != "dashboard":
+        return "exactly one dashboard resource"
+    if allowed and str(resources[0].get("id")) not in allowed:
+        return "dashboard not in SUPERSET_EMBED_DASHBOARDS"
+    rules = body.get("rls") or []
+    if not rules:
+        return "no RLS rule"
+    for rule in rules:
+        if not rule.get("dataset"):
+            return "an RLS rule without a dataset (it would apply to every dataset)"
+        column, sep, value = str(rule.get("clause", "")).partition(" = ")
+        if not sep or not column.isidentifier() or not value.isdigit():
+            return "an RLS clause other than `column = <int>`"
+    return None
+
+
+def _dashboard_datasets_covered(body: dict[str, Any]) -> bool:
+    """Every dataset the dashboard's charts read has a rule (else its rows go unfiltered)."""
+    from superset.daos.dashboard import EmbeddedDashboardDAO
+    from superset.models.dashboard import Dashboard
+
+    ref = str(body["resources"][0]["id"])
+    embedded = EmbeddedDashboardDAO.find_by_id(ref)
+    dashboard = embedded.dashboard if embedded else Dashboard.get(ref)
+    if dashboard is None:
+        return False
+    named = {str(rule["dataset"]) for rule in body["rls"]}
+    return all(str(ds.id) in named for ds in dashboard.datasources)
+
+
+def GUEST_TOKEN_VALIDATOR_HOOK(body: dict[str, Any]) -> bool:  # the name Superset looks for
+    log = logging.getLogger("superset_config.embed")
+    reason = guest_token_refusal(body, EMBED_DASHBOARDS)
+    if reason is None:
+        try:
+            if not _dashboard_datasets_covered(body):
+                reason = "a dataset of the dashboard has no RLS rule"
+        except Exception:  # fail closed, say so
+            log.warning("guest token refused: the dashboard cannot be checked", exc_info=True)
+            return False
+    if reason:
+        log.warning("guest token refused: %s", reason)
+        return False
+    return True
+
+
 # --- REST API -------------------------------------------------------------------------------------
 
 # A list page costs Superset ~50 ms of authentication and permission checks whatever its size,
@@ -362,7 +486,7 @@ def feature_flags(raw: str) -> dict[str, bool]:
     flags = {
         "DASHBOARD_RBAC": True,
         "ENABLE_TEMPLATE_PROCESSING": False,
-        "EMBEDDED_SUPERSET": False,
+        "EMBEDDED_SUPERSET": EMBEDDING,
         "ALERT_REPORTS": bool(REDIS_URL),
         "THUMBNAILS": False,
     }
@@ -373,6 +497,11 @@ def feature_flags(raw: str) -> dict[str, bool]:
 
 
 FEATURE_FLAGS = feature_flags(_env("SUPERSET_FEATURE_FLAGS"))
+if FEATURE_FLAGS["EMBEDDED_SUPERSET"] and not EMBEDDING:
+    _refuse(
+        "EMBEDDED_SUPERSET is on but SUPERSET_GUEST_TOKEN_SECRET is not set: guest tokens "
+        "would be signed with Superset's published default secret"
+    )
 
 
 # --- logging: everything to stdout --------------------------------------------------------------

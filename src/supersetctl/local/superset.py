@@ -10,6 +10,7 @@ Layout of ``state``::
 
     state/
       secret_key            0600  SUPERSET_SECRET_KEY
+      guest_token_secret    0600  SUPERSET_GUEST_TOKEN_SECRET (embedded dashboards)
       admin.password        0600  the admin user's password
       bootstrap.json        which bootstrap steps are done (and for which requirements)
       gunicorn.pid          while it runs
@@ -170,6 +171,10 @@ class SupersetServer:
     def secret_key(self) -> str:
         return read_or_create_secret(self.s.state / "secret_key", nbytes=42)
 
+    def guest_token_secret(self) -> str:
+        """Signs embedded dashboards' guest tokens (never the Flask key: docs/embedding.md)."""
+        return read_or_create_secret(self.s.state / "guest_token_secret", nbytes=42)
+
     def admin_password(self) -> str:
         return read_or_create_secret(self.admin_password_file, nbytes=18)
 
@@ -186,6 +191,7 @@ class SupersetServer:
                 "SUPERSET_CONFIG_PATH": str(self.s.config_path),
                 "SUPERSET_ENV": self.s.env_name,
                 "SUPERSET_SECRET_KEY": self.secret_key(),
+                "SUPERSET_GUEST_TOKEN_SECRET": self.guest_token_secret(),
                 "SUPERSET_METADATA_DB_URL": self.s.metadata_url,
                 "SUPERSET_HOME": str(home),
                 "FLASK_APP": "superset.app:create_app()",

@@ -148,6 +148,8 @@ def test_dev_allows_plain_loopback_and_redis_turns_on_cache_and_celery(tmp_path:
             "SUPERSET_METADATA_DB_URL": "postgresql://u:pw@127.0.0.1:5432/superset",
             "REDIS_URL": "redis://127.0.0.1:6379/0",
             "SUPERSET_FEATURE_FLAGS": "EMBEDDED_SUPERSET=true, THUMBNAILS",
+            # embedding needs its own signing secret (docs/embedding.md)
+            "SUPERSET_GUEST_TOKEN_SECRET": _key(),
         }
     )
     assert r.returncode == 0, r.stderr
