@@ -13,6 +13,7 @@ from supersetctl.findings import Finding, sort_findings
 from supersetctl.paths import ENVIRONMENTS, RepoPaths
 
 from .context import Context, load_context
+from .rules_embed import rule_embedding
 from .rules_env import (
     env_template_entries,
     rule_clusters,
@@ -67,6 +68,10 @@ RULES: dict[str, str] = {
     "CFG-ADMIN-ROLE": "a database connection uses an administrative role (postgres, service_role)",
     "CFG-SUPABASE": "a Supabase pooler connection lacks the project_ref that routes its login",
     "CFG-EXCLUDE": "a provisioning.exclude pattern matches no provisioning file",
+    "CFG-GUEST-SECRET": "the guest-token secret is the Flask secret key (or a value in the file)",
+    "CFG-CSRF": "CSRF protection is off, or explore views are exempted from it",
+    "CFG-EMBED-ORIGINS": "embedding is on but no host origin may frame Superset",
+    "EMBED-CONFIG": "config/<env>/embed.yaml breaks its schema (allowlist, RLS templates)",
     "PV-UNDECLARED-VAR": "a ${VAR} under provisioning/ is not declared for an environment",
     "ENV-TEMPLATE-MISSING": "the runtime config reads a variable the env template lacks",
     "ENV-TEMPLATE-VALUE": "the env template holds a value that is not a placeholder",
@@ -88,6 +93,7 @@ ALL_RULES: tuple[Callable[[Context], None], ...] = (
     rule_provisioning_vars,
     rule_env_template,
     rule_plaintext_secrets,
+    rule_embedding,
 )
 
 

@@ -714,3 +714,95 @@ def test_ap_registry_credentials_on_docr_is_refused(repo_copy: RepoPaths) -> Non
 @pytest.mark.parametrize("name", sorted(p.name for p in TESTDATA.glob("ap-*.yaml")))
 def test_each_rule_example_is_shown_in_the_docs(name: str) -> None:
     assert (TESTDATA / name).read_text().strip() in DOCS.read_text()
+
+
+# ------------------------------------------------------------------------ embedded dashboards
+# (docs/embedding.md#validate-rules shows each failing and passing example)
+
+
+def _append_config(repo: RepoPaths, text: str) -> int:
+    config = repo.superset_config
+    before = config.read_text()
+    config.write_text(before + "\n" + text + "\n")
+    return before.count("\n") + 2
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "GUEST_TOKEN_JWT_SECRET = SECRET_KEY",
+        'GUEST_TOKEN_JWT_SECRET = os.environ["SUPERSET_SECRET_KEY"]',
+        'GUEST_TOKEN_JWT_SECRET = "test-guest-secret-change-me"',
+    ],
+)
+def test_guest_secret_equal_to_the_flask_key_fails(repo_copy: RepoPaths, line: str) -> None:
+    at = _append_config(repo_copy, line)
+    found = _only(validate_repo(repo_copy, ["dev"]), "CFG-GUEST-SECRET")
+    assert [(f.path, f.line) for f in found] == [("image/superset_config.py", at)]
+
+
+def test_guest_secret_from_its_own_variable_passes(repo_copy: RepoPaths) -> None:
+    _append_config(repo_copy, 'GUEST_TOKEN_JWT_SECRET = os.environ["SUPERSET_GUEST_TOKEN_SECRET"]')
+    assert _only(validate_repo(repo_copy, ["dev"]), "CFG-GUEST-SECRET") == []
+
+
+def _spec_env(repo: RepoPaths, *pairs: tuple[str, str]) -> None:
+    def add(node: object) -> None:
+        assert isinstance(node, dict)
+        web = node["services"][0]
+        web.setdefault("envs", [])
+        for key, value in pairs:
+            web["envs"].append({"key": key, "value": value, "scope": "RUN_TIME", "type": "SECRET"})
+
+    _edit_yaml(repo.app_spec, add)
+
+
+def test_spec_guest_secret_bound_to_the_flask_key_fails(repo_copy: RepoPaths) -> None:
+    _spec_env(
+        repo_copy,
+        ("SUPERSET_GUEST_TOKEN_SECRET", "${SUPERSET_SECRET_KEY}"),
+        ("SUPERSET_EMBED_ALLOWED_ORIGINS", "https://erp.example.com"),
+    )
+    found = _only(validate_repo(repo_copy, ["prod"]), "CFG-GUEST-SECRET")
+    assert len(found) == 1 and found[0].path == "infra/superset/do-app-spec.yaml"
+    assert "services[web]" in found[0].message
+
+
+def test_embedding_without_allowed_origins_fails_and_with_them_passes(
+    repo_copy: RepoPaths,
+) -> None:
+    _spec_env(repo_copy, ("SUPERSET_GUEST_TOKEN_SECRET", "EV[1:abc:def]"))
+    found = _only(validate_repo(repo_copy, ["prod"]), "CFG-EMBED-ORIGINS")
+    assert len(found) == 1 and "SUPERSET_EMBED_ALLOWED_ORIGINS" in found[0].message
+    _spec_env(repo_copy, ("SUPERSET_EMBED_ALLOWED_ORIGINS", "https://erp.example.com"))
+    assert _only(validate_repo(repo_copy, ["prod"]), "CFG-EMBED-ORIGINS") == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "WTF_CSRF_ENABLED = False",
+        'WTF_CSRF_EXEMPT_LIST = ["superset.views.core.explore", "superset.views.core.log"]',
+        'WTF_CSRF_EXEMPT_LIST.append("superset.explore.views.ExploreView")',
+    ],
+)
+def test_csrf_off_or_explore_exempted_fails(repo_copy: RepoPaths, line: str) -> None:
+    at = _append_config(repo_copy, line)
+    found = _only(validate_repo(repo_copy, ["dev"]), "CFG-CSRF")
+    assert [(f.path, f.line) for f in found] == [("image/superset_config.py", at)]
+
+
+def test_superset_default_csrf_exemptions_pass(repo_copy: RepoPaths) -> None:
+    _append_config(
+        repo_copy,
+        'WTF_CSRF_EXEMPT_LIST = ["superset.views.core.explore_json", "superset.views.core.log"]',
+    )
+    assert _only(validate_repo(repo_copy, ["dev"]), "CFG-CSRF") == []
+
+
+def test_embed_file_breaking_its_schema_fails_with_the_line(repo_copy: RepoPaths) -> None:
+    embed = repo_copy.config_dir("dev") / "embed.yaml"
+    line = _edit_text(embed, "clause: company_id = {company_id}", "clause: '1 = 1'")
+    found = _only(validate_repo(repo_copy, ["dev"]), "EMBED-CONFIG")
+    assert [(f.path, f.line) for f in found] == [("config/dev/embed.yaml", line)]
+    assert "column = {company_id}" in found[0].message
