@@ -1,0 +1,390 @@
+"""An embedding world for the browser test and the bench: a local stack (`supersetctl up` on a
+scratch copy: seeded Odoo, analytics views, starter dashboards), set up for embedding through
+Superset's REST API (the guest role, the broker's service user with its permissions, the
+embedding of sales-overview), Odoo's read-only role for the broker, the broker (uvicorn in a
+thread) and a tiny host standing in for Odoo: a login (a cookie), a page loading the pinned
+embedded SDK from ``embed/host/node_modules``, and a controller that signs a caller token for
+the logged-in user and asks the broker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import json
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import psycopg
+
+from supersetctl.cli import main
+from supersetctl.contract.environment import load_environment
+from supersetctl.embed import build_broker, create_app, sign_caller
+from supersetctl.local.postgres import free_port
+from supersetctl.local.stack import LocalStack
+from supersetctl.paths import RepoPaths
+from supersetctl.superset import Credentials, SupersetClient
+from supersetctl.superset.rison import dumps as rison
+from tests.support.helpers import REPO_ROOT, copy_repo
+from tests.support.postgres import _scratch
+
+SDK = REPO_ROOT / "embed" / "host" / "node_modules" / "@superset-ui" / "embedded-sdk" / "bundle"
+SERVICE_PERMISSIONS = (
+    ("can_grant_guest_token", "SecurityRestApi"),
+    ("can_read", "SecurityRestApi"),
+    ("can_read", "Dashboard"),
+    ("can_read", "Dataset"),
+)
+
+
+@dataclass
+class World:
+    """What a test needs of the running world."""
+
+    repo: Path
+    url: str
+    admin: SupersetClient
+    host_url: str
+    broker_url: str
+    caller_secret: str
+    guest_secret: str
+    embedded: str
+    user_c1: int
+    user_c2: int
+    odoo_admin_url: str
+    service_password: str = field(repr=False, default="")
+
+
+def set_ports(repo: Path, superset_port: int, pg_port: int) -> None:
+    config = repo / "config" / "dev" / "environment.yaml"
+    text = config.read_text(encoding="utf-8")
+    text = re.sub(r"(url: http://127\.0\.0\.1):\d+", rf"\g<1>:{superset_port}", text, count=1)
+    text = re.sub(r"(\n\s+port:) \d+", rf"\g<1> {pg_port}", text, count=1)
+    config.write_text(text, encoding="utf-8")
+
+
+def dev_env(repo: Path) -> dict[str, str]:
+    out = {}
+    for line in (repo / ".local" / "dev.env").read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            out[key.strip()] = value.strip().strip("'")
+    return out
+
+
+def rows(admin: SupersetClient, path: str, filters: list[dict[str, Any]]) -> list[Any]:
+    q = rison({"filters": filters, "page_size": 100})
+    return list(admin.request("GET", path, params={"q": q}).json()["result"])
+
+
+def _role(admin: SupersetClient, name: str, perms: list[int]) -> int:
+    found = rows(admin, "api/v1/security/roles/", [{"col": "name", "opr": "eq", "value": name}])
+    rid = (
+        found[0]["id"]
+        if found
+        else admin.request("POST", "api/v1/security/roles/", json={"name": name}).json()["id"]
+    )
+    admin.request(
+        "POST",
+        f"api/v1/security/roles/{rid}/permissions",
+        json={"permission_view_menu_ids": perms},
+    )
+    return int(rid)
+
+
+def _setup_superset(admin: SupersetClient, password: str, host_origin: str) -> str:
+    """The guest role (Gamma's permissions: reads, no dataset access of its own), the service
+    user, and sales-overview embedded for the host origin; returns the embedded uuid."""
+    count = int(admin.request("GET", "api/v1/security/permissions-resources/").json()["count"])
+    pvms = []
+    for page in range(count // 100 + 1):  # ordered: an unordered page may repeat or skip rows
+        q = rison({"page": page, "page_size": 100, "order_column": "id", "order_direction": "asc"})
+        pvms += admin.request(
+            "GET", "api/v1/security/permissions-resources/", params={"q": q}
+        ).json()["result"]
+    by_name = {(p["permission"]["name"], p["view_menu"]["name"]): p["id"] for p in pvms}
+    assert len(by_name) == count
+    gamma = rows(admin, "api/v1/security/roles/", [{"col": "name", "opr": "eq", "value": "Gamma"}])
+    gamma_perms = admin.request(
+        "GET", f"api/v1/security/roles/{gamma[0]['id']}/permissions/"
+    ).json()["result"]
+    guest_ids = [int(p["id"]) for p in gamma_perms]
+    _role(admin, "embed_guest", guest_ids)
+    # and metadata access to the dashboard's datasets: Superset lists a dashboard (and a
+    # dataset) only to a user who may access one of its datasets
+    datasets = admin.request("GET", "api/v1/dashboard/sales-overview/datasets").json()["result"]
+    suffixes = tuple(f"(id:{d['id']})" for d in datasets)
+    access = [
+        pid
+        for (perm, view), pid in by_name.items()
+        if perm == "datasource_access" and view.endswith(suffixes)
+    ]
+    assert len(access) == len(datasets)
+    service = [by_name[k] for k in SERVICE_PERMISSIONS] + access
+    service_role = _role(admin, "embed_broker", service)
+    admin.request(
+        "POST",
+        "api/v1/security/users/",
+        json={
+            "username": "embed-broker",
+            "first_name": "embed",
+            "last_name": "broker",
+            "email": "embed-broker@supersetctl.invalid",
+            "password": password,
+            "active": True,
+            "roles": [service_role],
+        },
+    )
+    _tabbed_dashboard(admin)
+    for slug in (TABBED, "sales-overview"):
+        made = admin.request(
+            "POST", f"api/v1/dashboard/{slug}/embedded", json={"allowed_domains": [host_origin]}
+        ).json()
+    return str(made["result"]["uuid"])
+
+
+TABBED = "sales-in-tabs"
+TABS = {
+    "Orders": ("Confirmed orders", "Quotations and orders", "Orders by state", "Top customers"),
+    "Revenue": ("Revenue", "Average order", "Revenue by month", "Revenue by product category"),
+}
+
+
+def _tabbed_dashboard(admin: SupersetClient) -> int:
+    """sales-overview's eight charts on two tabs (apache/superset#28314: RLS on every tab)."""
+    charts = {
+        c["slice_name"]: c
+        for c in admin.request("GET", "api/v1/dashboard/sales-overview/charts").json()["result"]
+    }
+    made = admin.request(
+        "POST",
+        "api/v1/dashboard/",
+        json={"dashboard_title": "Sales in tabs", "slug": TABBED, "published": True},
+    ).json()
+    position: dict[str, Any] = {
+        "DASHBOARD_VERSION_KEY": "v2",
+        "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["TABS-main"]},
+        "HEADER_ID": {"type": "HEADER", "id": "HEADER_ID", "meta": {"text": "Sales in tabs"}},
+        "TABS-main": {
+            "type": "TABS",
+            "id": "TABS-main",
+            "children": [f"TAB-{name}" for name in TABS],
+            "parents": ["ROOT_ID"],
+        },
+    }
+    for name, titles in TABS.items():
+        tab, row = f"TAB-{name}", f"ROW-{name}"
+        parents = ["ROOT_ID", "TABS-main", tab, row]
+        position[tab] = {
+            "type": "TAB",
+            "id": tab,
+            "children": [row],
+            "parents": parents[:2],
+            "meta": {"text": name},
+        }
+        position[row] = {
+            "type": "ROW",
+            "id": row,
+            "children": [f"CHART-{charts[t]['id']}" for t in titles],
+            "parents": parents[:3],
+            "meta": {"background": "BACKGROUND_TRANSPARENT"},
+        }
+        for title in titles:
+            chart = charts[title]
+            position[f"CHART-{chart['id']}"] = {
+                "type": "CHART",
+                "id": f"CHART-{chart['id']}",
+                "children": [],
+                "parents": parents,
+                "meta": {"chartId": chart["id"], "width": 3, "height": 50, "sliceName": title},
+            }
+    metadata = {"positions": position, "native_filter_configuration": []}
+    admin.request(
+        "PUT",
+        f"api/v1/dashboard/{made['id']}",
+        json={"position_json": json.dumps(position), "json_metadata": json.dumps(metadata)},
+    )
+    return int(made["id"])
+
+
+HOST_PAGE = """<!doctype html><html><head><title>Host</title>
+<script src="/sdk.js"></script></head><body><h1>ERP</h1>
+<style>#dash iframe {width: 100%; height: 100%; border: 0}</style>
+<div id="dash" style="width:1500px;height:1300px"></div>
+<script>
+const dashboard = new URLSearchParams(location.search).get("dashboard") || "sales-overview";
+async function token() {
+  const r = await fetch("/guest-token?dashboard=" + dashboard, {method: "POST"});
+  const j = await r.json();
+  if (!r.ok) { document.title = "refused " + j.error; throw new Error(j.error); }
+  return j;
+}
+token().then((first) => supersetEmbeddedSdk.embedDashboard({
+  id: first.dashboard,
+  supersetDomain: "SUPERSET_URL",
+  mountPoint: document.getElementById("dash"),
+  fetchGuestToken: async () => (await token()).token,
+  dashboardUiConfig: {hideTitle: false},
+}));
+</script></body></html>"""
+
+
+def host_server(world: dict[str, Any]) -> http.server.ThreadingHTTPServer:
+    """Odoo's part: a login (cookie), a page, and a controller that calls the broker."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            return None
+
+        def _send(self, status: int, body: bytes, kind: str, extra: dict[str, str]) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            for k, v in extra.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _user(self) -> int | None:
+            m = re.search(r"uid=(\d+)", self.headers.get("Cookie", ""))
+            return int(m.group(1)) if m else None
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            if parts.path == "/login":
+                query = parse_qs(parts.query)
+                uid = query["user"][0]
+                where = "/?dashboard=" + query.get("dashboard", ["sales-overview"])[0]
+                self._send(302, b"", "text/plain", {"Set-Cookie": f"uid={uid}", "Location": where})
+            elif parts.path == "/sdk.js":
+                self._send(200, (SDK / "index.js").read_bytes(), "text/javascript", {})
+            else:
+                page = HOST_PAGE.replace("SUPERSET_URL", world["superset_url"])
+                self._send(200, page.encode(), "text/html", {})
+
+        def do_POST(self) -> None:
+            dashboard = parse_qs(urlsplit(self.path).query).get("dashboard", ["sales-overview"])[0]
+            uid = self._user()
+            if uid is None:
+                self._send(401, b"{}", "application/json", {})
+                return
+            caller = sign_caller(
+                secret=world["caller_secret"],
+                issuer="odoo-dev",
+                audience="supersetctl-embed",
+                user_id=uid,
+                login=f"user{uid}",
+            )
+            r = httpx.post(
+                world["broker_url"] + "/guest-token",
+                json={"dashboard": dashboard},
+                headers={"Authorization": f"Bearer {caller}"},
+                timeout=30,
+            )
+            self._send(r.status_code, r.content, "application/json", {})
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def broker_thread(app: Any, port: int) -> tuple[Any, threading.Thread]:
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    return server, thread
+
+
+@contextlib.contextmanager
+def embed_world(superset_runtime: Path) -> Iterator[World]:
+    """The stack, its embedding set up, the broker and the host, until the block ends."""
+    scratch = _scratch("supersetctl-embed-")
+    repo = copy_repo(scratch / "repo", ("infra", "config", "image"))
+    superset_port, pg_port = free_port(), free_port()
+    set_ports(repo, superset_port, pg_port)
+    old = os.environ.get("SUPERSETCTL_RUNTIME_VENV")
+    os.environ["SUPERSETCTL_RUNTIME_VENV"] = str(superset_runtime)
+    servers: list[Any] = []
+    try:
+        assert main(["--repo", str(repo), "up"]) == 0, "supersetctl up failed"
+        url = f"http://127.0.0.1:{superset_port}"
+        dev = dev_env(repo)
+        admin_pw = (repo / ".local" / "superset" / "admin.password").read_text().strip()
+        guest_secret = (repo / ".local" / "superset" / "guest_token_secret").read_text().strip()
+        admin = SupersetClient(url, Credentials("admin", admin_pw))
+        shared: dict[str, Any] = {"superset_url": url}
+        host = host_server(shared)
+        servers.append(host)
+        host_url = f"http://127.0.0.1:{host.server_address[1]}"
+        service_pw = os.urandom(12).hex()
+        embedded = _setup_superset(admin, service_pw, host_url)
+        odoo_admin = dev["ODOO_ADMIN_DATABASE_URL"]
+        ro_pw = os.urandom(12).hex()
+        with psycopg.connect(odoo_admin, autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE embed_ro LOGIN PASSWORD '{ro_pw}'")
+            conn.execute("GRANT SELECT (id, company_id, active) ON res_users TO embed_ro")
+            users = conn.execute(
+                "SELECT company_id, min(id) FROM res_users WHERE active AND id > 2 "
+                "GROUP BY company_id ORDER BY company_id"
+            ).fetchall()
+        by_company = dict(users)
+        dsn = re.sub(r"//[^@]+@", f"//embed_ro:{ro_pw}@", odoo_admin)
+        caller_secret = os.urandom(32).hex()
+        environ = {
+            "EMBED_CALLER_SECRET": caller_secret,
+            "EMBED_SUPERSET_USERNAME": "embed-broker",
+            "EMBED_SUPERSET_PASSWORD": service_pw,
+            "EMBED_ODOO_DSN": dsn,
+        }
+        # the tabbed copy joins the allowlist, with the same template
+        # and the host's origin is the one allowed to frame
+        embed_yaml = repo / "config" / "dev" / "embed.yaml"
+        text = embed_yaml.read_text().replace("http://127.0.0.1:8069", host_url)
+        embed_yaml.write_text(text + f"  - dashboard: {TABBED}\n    rls: sales\n", encoding="utf-8")
+        env = load_environment(RepoPaths(repo), "dev", environ=environ)
+        broker_port = free_port()
+        uv, _ = broker_thread(create_app(build_broker(env)), broker_port)
+        servers.append(uv)
+        broker_url = f"http://127.0.0.1:{broker_port}"
+        shared.update(broker_url=broker_url, caller_secret=caller_secret)
+        yield World(
+            repo,
+            url,
+            admin,
+            host_url,
+            broker_url,
+            caller_secret,
+            guest_secret,
+            embedded,
+            by_company[1],
+            by_company[2],
+            odoo_admin,
+            service_pw,
+        )
+    finally:
+        for s in servers:
+            if hasattr(s, "should_exit"):
+                s.should_exit = True
+            else:
+                s.shutdown()
+        if old is None:
+            os.environ.pop("SUPERSETCTL_RUNTIME_VENV", None)
+        else:
+            os.environ["SUPERSETCTL_RUNTIME_VENV"] = old
+        LocalStack(RepoPaths(repo)).down()
+        shutil.rmtree(scratch, ignore_errors=True)
