@@ -353,6 +353,11 @@ CONTENT_SECURITY_POLICY_WARNING = False
 # asks for 25 at a time and is unchanged.
 FAB_API_MAX_PAGE_SIZE = 5000
 
+# Flask-AppBuilder's security REST API (/api/v1/security/roles/, permissions-resources/,
+# groups/): how `supersetctl apply` provisions roles from infra/superset/provisioning/roles/.
+# Superset 6.1 defaults to True; said here so that a change of default cannot turn it off.
+FAB_ADD_SECURITY_API = True
+
 
 # --- feature flags ------------------------------------------------------------------------------
 
