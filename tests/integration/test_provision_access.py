@@ -156,7 +156,7 @@ def test_another_owners_role_is_a_conflict_and_the_starter_role_applies(
         (repo.prov / "roles" / "theirs.yaml").write_text(
             f"name: {p}theirs\npermissions:\n- [can_read, Chart]\n"
         )
-        starter = (REPO_ROOT / "infra/superset/provisioning/roles/superset-embed-guest.yaml")
+        starter = REPO_ROOT / "infra/superset/provisioning/roles/superset-embed-guest.yaml"
         text = starter.read_text().replace("name: superset_embed_guest", f"name: {p}guest")
         (repo.prov / "roles" / "guest.yaml").write_text(text)
         plan = plan_env(repo.env(), ss_client)

@@ -50,8 +50,11 @@ def _access_findings(paths: RepoPaths, assets: list[AssetFile]) -> list[Finding]
     errors: list[ConfigError] = []
     files = load_access(paths.provisioning, paths.root, errors=errors)
     fix = ACCESS_FIXES["PV-ACCESS-FILE"]
-    findings = [Finding(e.path or "", e.line or 1, 1, "PV-ACCESS-FILE", e.message, fix)
-                for e in errors]  # fmt: skip
+    findings = [
+        Finding(e.path or "", e.line or 1, 1, "PV-ACCESS-FILE",
+                e.message.removeprefix("PV-ACCESS-FILE "), fix)
+        for e in errors
+    ]  # fmt: skip
     texts: dict[str, str] = {}
     for c in access_collisions(files, layout_index(assets)):
         if c.file not in texts:

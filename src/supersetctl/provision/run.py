@@ -24,6 +24,7 @@ from supersetctl.superset.tokens import TokenCache
 
 from .access import KINDS as ACCESS_KINDS
 from .access import AccessPrepared, export_env_access, prepare_access, send_access
+from .access.run import load_files as load_access_files
 from .apply import DEFAULT_CHUNK, apply_plan, refuse_conflicts
 from .cache import VerifiedCache
 from .export import (
@@ -101,7 +102,10 @@ def load_desired(env: Environment) -> list[Desired]:
     )
     check_layout(assets)
     base = env.config.vars.get(URL_BASE_VAR, "")
-    return resolve(assets, variables_for(env), base, env.owner)
+    variables = variables_for(env)
+    desired = resolve(assets, variables, base, env.owner)
+    load_access_files(env, variables, assets)  # their rules too, before any request
+    return desired
 
 
 def _cache(env: Environment, client: SupersetClient) -> VerifiedCache:

@@ -105,9 +105,7 @@ def list_groups(client: SupersetClient, name: str) -> list[dict[str, Any]]:
     return pages(client, "api/v1/security/groups/", query)
 
 
-def create_group(
-    client: SupersetClient, name: str, description: str, roles: Sequence[int]
-) -> int:
+def create_group(client: SupersetClient, name: str, description: str, roles: Sequence[int]) -> int:
     payload = {"name": name, "label": name, "description": description, "roles": list(roles)}
     body = client.request("POST", "api/v1/security/groups/", json=payload).json()
     return int(body["id"])

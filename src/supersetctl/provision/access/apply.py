@@ -83,17 +83,18 @@ def apply_access(
         f = by_key[c.uuid]
         rule: RlsFile = f.model
         tables = [r.dataset_id(t) for t in rule.tables]
+        rule_roles = sorted(role_ids[n] for n in rule.roles if n in role_ids)
         payload = {
             "name": rule.name,
             "filter_type": rule.filter_type,
             "tables": sorted(t for t in tables if t is not None),
-            "roles": sorted(role_ids[n] for n in rule.roles if n in role_ids),
+            "roles": rule_roles,
             "group_key": rule.group_key or None,
             "clause": rule.clause,
             "description": with_marker(rule.description, owner, f.rel),
         }
         try:
-            if None in tables or len(payload["roles"]) != len(set(rule.roles)):
+            if None in tables or len(rule_roles) != len(set(rule.roles)):
                 raise SupersetAPIError("a table or role it names is not on the instance")
             if c.id is None:
                 api.create_rls(client, payload)
@@ -122,13 +123,16 @@ def apply_access(
             raise _fail(f, f"access of dashboard {access.dashboard!r}", exc) from None
         result.applied.append(c.uuid)
     for kind in ("rls", "role"):  # rules name roles: rules first
-        for c in (c for c in deletes if c.kind == kind and c.id is not None):
+        for c in (c for c in deletes if c.kind == kind):
+            pk = c.id
+            if pk is None:
+                continue
             try:
                 if kind == "rls":
-                    api.delete_rls(client, c.id)
+                    api.delete_rls(client, pk)
                 else:
-                    api.delete_role(client, c.id)
-                    owned.discard(c.id)
+                    api.delete_role(client, pk)
+                    owned.discard(pk)
             except SupersetAPIError as exc:
                 raise _fail(None, f"deleting {kind} {c.name!r}", exc) from None
             result.deleted.append(c.uuid)

@@ -10,11 +10,12 @@ an access file when it has access roles or an embedded configuration.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from supersetctl.fsutil import atomic_write_many
-from supersetctl.superset.bundle import dump_native
+from supersetctl.superset.bundle import dump_native, load_native
 
 from ..layout import slugify
 from .files import AccessFile, AccessFiles, LayoutIndex, parse_file
@@ -147,10 +148,21 @@ def export_access(
             continue
         rel = old.rel if old is not None else _new_path(prov_rel, folder, key, taken)
         taken.add(rel)
-        changed[root / rel] = dump_native(doc)
+        changed[root / rel] = _text(doc)
         written.append(rel)
     atomic_write_many(changed)
     return written, unchanged
+
+
+_PAIR = re.compile(r"^- - (.+)\n  - (.+)$", re.MULTILINE)
+
+
+def _text(doc: dict[str, Any]) -> str:
+    """YAML of ``doc``, each ``[permission, view_menu]`` pair on one line (when it reads back
+    the same)."""
+    text = dump_native(doc)
+    flow = _PAIR.sub(r"- [\1, \2]", text)
+    return flow if flow != text and load_native(flow, "export") == doc else text
 
 
 def _new_path(prov_rel: str, folder: str, key: str, taken: set[str]) -> str:

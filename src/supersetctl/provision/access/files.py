@@ -95,7 +95,9 @@ def parse_file(folder: str, rel: str, data: Any, text: str = "") -> AccessFile:
     except ValidationError as exc:
         message, key = _first_error(exc)
         line = locate(text, key) if text else None
-        raise ConfigError(message, path=rel, line=line, hint=FIXES["PV-ACCESS-FILE"]) from None
+        raise ConfigError(
+            f"PV-ACCESS-FILE {message}", path=rel, line=line, hint=FIXES["PV-ACCESS-FILE"]
+        ) from None
     return AccessFile(KIND[folder], rel, data, model)
 
 

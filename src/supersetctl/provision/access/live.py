@@ -173,14 +173,18 @@ def read_access(
             )
             live.dashboards[d.uuid] = d
         show = [
-            r for r in live.rules.values() if all_rules or r.name in rule_names or r.id in marked_ids
+            r
+            for r in live.rules.values()
+            if all_rules or r.name in rule_names or r.id in marked_ids
         ]
-        for rule, detail in zip(show, pool.map(lambda r: api.get_rls(client, r.id), show)):
+        for rule, detail in zip(
+            show, pool.map(lambda r: api.get_rls(client, r.id), show), strict=True
+        ):
             rule.description, rule.owner, rule.file = split_description(detail.get("description"))
             rule.shown = True
-        embed = [
-            d for d in live.dashboards.values() if dashboards is None or d.uuid in dashboards
-        ]
-        for d, got in zip(embed, pool.map(lambda d: api.get_embedded(client, d.id), embed)):
+        embed = [d for d in live.dashboards.values() if dashboards is None or d.uuid in dashboards]
+        for d, got in zip(
+            embed, pool.map(lambda d: api.get_embedded(client, d.id), embed), strict=True
+        ):
             d.embedded, d.embedded_read = got, True
     return live

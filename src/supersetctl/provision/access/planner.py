@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import Change
+from ..model import Action, Change
 from ..normalize import FieldDiff
 from .files import AccessFile, AccessFiles, LayoutIndex
 from .live import AccessLive, LiveRule
@@ -221,7 +221,7 @@ def _extra_change(x: Mapping[str, Any], prune: bool, unmanaged: bool) -> Change 
         return None
     if not unmanaged:
         return None
-    action = "foreign" if x["holder"] else "unmanaged"
+    action: Action = "foreign" if x["holder"] else "unmanaged"
     note = f"owned by {x['holder']}" if x["holder"] else None
     return Change(action, x["kind"], key, x["name"], None, x["id"], note=note)
 

@@ -9,10 +9,12 @@ and the embedded configuration of the dashboards its files name.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from supersetctl.contract.environment import Environment
+from supersetctl.errors import SupersetAPIError
 from supersetctl.superset import SupersetClient
 
 from ..layout import AssetFile, load_layout
@@ -24,6 +26,8 @@ from .export import export_access
 from .files import AccessFiles, LayoutIndex, check_access, layout_index, load_access
 from .live import AccessLive, read_access
 from .planner import Ids, plan_access
+
+log = logging.getLogger(__name__)
 
 KINDS = frozenset({"role", "rls", "access"})
 
@@ -81,6 +85,21 @@ def _read(
     )
 
 
+def _read_or_none(
+    client: SupersetClient, files: AccessFiles, index: LayoutIndex, *, everything: bool
+) -> AccessLive | None:
+    """The live access model; None when the instance has no security API (HTTP 404:
+    ``FAB_ADD_SECURITY_API`` off) and no file asks for it (a repo without access files
+    prunes, drifts and exports its assets there as before)."""
+    try:
+        return _read(client, files, index, everything=everything)
+    except SupersetAPIError as exc:
+        if exc.status != 404 or files.files:
+            raise
+        log.info("no security API on this instance (%s): access model not read", exc)
+        return None
+
+
 def prepare_access(
     env: Environment,
     client: SupersetClient,
@@ -97,24 +116,23 @@ def prepare_access(
         return None
     index = layout_index(assets)
     ids = ids_of(index, live_assets)
-    live = _read(client, files, index, everything=False)
+    found = _read_or_none(client, files, index, everything=False)
+    if found is None:
+        return None
+    live = found
     changes, unresolved = plan_access(
         files, index, ids, live, owner=env.owner, prune=prune, unmanaged=unmanaged
     )
     return AccessPrepared(files, index, ids, live, changes, unresolved)
 
 
-def send_access(
-    env: Environment, prepared: AccessPrepared, client: SupersetClient
-) -> AccessResult:
+def send_access(env: Environment, prepared: AccessPrepared, client: SupersetClient) -> AccessResult:
     """Apply the access changes, after the assets: what the plan could not resolve (a
     dataset or dashboard this apply created) is read again first."""
     if not any(c.action in ("create", "update", "delete") for c in prepared.changes):
         return AccessResult()
     if prepared.unresolved:
-        rows = {
-            kind: client.list(kind, ["id", "uuid"]) for kind in ("dataset", "dashboard")
-        }
+        rows = {kind: client.list(kind, ["id", "uuid"]) for kind in ("dataset", "dashboard")}
         for row in rows["dataset"]:
             uuid = str(row.get("uuid") or "").lower()
             if uuid in prepared.index.dataset_keys:
@@ -146,5 +164,7 @@ def export_env_access(
     files = load_files(env, variables, assets)
     index = layout_index(assets)
     ids = ids_of(index, live_assets)
-    live = _read(client, files, index, everything=True)
+    live = _read_or_none(client, files, index, everything=True)
+    if live is None:
+        return [], []
     return export_access(paths.root, paths.provisioning, files, index, ids, live, env.owner)
