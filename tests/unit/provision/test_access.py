@@ -96,11 +96,17 @@ def test_an_unknown_permission_is_a_conflict_and_an_unowned_role_is_taken_over()
 
 
 def test_rls_rule_compares_by_names_and_reads_its_marker() -> None:
-    rule = {"name": "c1", "tables": [{"database": "odoo", "schema": "public", "table": "b1"}],
-            "roles": ["viewer"], "clause": "company_id = 1", "description": "Company 1"}  # fmt: skip
+    rule = {
+        "name": "c1",
+        "tables": [{"database": "odoo", "schema": "public", "table": "b1"}],
+        "roles": ["viewer"],
+        "clause": "company_id = 1",
+        "description": "Company 1",
+    }
     live = _live()
     text = with_marker("Company 1", OWNER, "p/rls/1.yaml")
     body, owner, file = split_description(text)
+    assert (owner, file) == (OWNER, "p/rls/1.yaml")
     live.rules["c1"] = LiveRule(
         5, "c1", "Regular", frozenset({7}), frozenset({10}), "company_id = 2", None,
         body, owner, "p/rls/0.yaml", True,
@@ -131,8 +137,16 @@ def test_dashboard_access_roles_and_embedded() -> None:
         ("roles", {"name": "x", "permissions": [["datasource_access", "[db].[t](id:4)"]]}, "id"),
         ("dashboard_access", {"dashboard": "d", "embedded": {"allowed_domains": []}}, "least"),
         ("rls", {"name": "x", "tables": [], "clause": "1=1"}, "tables"),
-        ("rls", {"name": "x", "tables": [{"database": "d", "table": "t"}], "clause": "1",
-                 "filter_type": "Other"}, "filter_type"),  # fmt: skip
+        (
+            "rls",
+            {
+                "name": "x",
+                "tables": [{"database": "d", "table": "t"}],
+                "clause": "1",
+                "filter_type": "Other",
+            },
+            "filter_type",
+        ),
     ],
 )
 def test_bad_files_are_refused_with_the_key(folder: str, doc: dict, match: str) -> None:  # type: ignore[type-arg]
