@@ -370,9 +370,10 @@ def export_env(
         paths.root, paths.provisioning, items, chart_uuids, env.config, variables_for(env)
     )
     if not dashboards:  # roles, RLS rules, dashboards' access: with a whole export only
-        written, unchanged = export_env_access(env, client, variables_for(env), live)
+        written, unchanged, warnings = export_env_access(env, client, variables_for(env), live)
         result.written.extend(written)
         result.unchanged.extend(unchanged)
+        result.warnings.extend(warnings)
     if elsewhere:
         owners = sorted({m.owner for a in live.assets.values() if (m := a.marker)} - {env.owner})
         result.warnings.append(

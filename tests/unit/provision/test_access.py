@@ -162,7 +162,7 @@ def test_export_writes_sorted_files_once_and_then_nothing(tmp_path: Path) -> Non
         5, "c1", "Base", frozenset({7}), frozenset({4}), "1 = 0", "k", None, OWNER, "x", True
     )
     live.dashboards["dash-uuid"].embedded = {"uuid": "e", "allowed_domains": ["https://h"]}
-    written, _ = export_access(tmp_path, prov, AccessFiles(), INDEX, IDS, live, OWNER)
+    written, _, _ = export_access(tmp_path, prov, AccessFiles(), INDEX, IDS, live, OWNER)
     assert written == [
         "prov/dashboard_access/dash-1.yaml",
         "prov/rls/c1.yaml",
@@ -174,5 +174,21 @@ def test_export_writes_sorted_files_once_and_then_nothing(tmp_path: Path) -> Non
         "- database: odoo\n  schema: public\n  table: b1\n"
     )
     files = load_access(prov, tmp_path)
-    again, unchanged = export_access(tmp_path, prov, files, INDEX, IDS, live, OWNER)
+    again, unchanged, _ = export_access(tmp_path, prov, files, INDEX, IDS, live, OWNER)
     assert again == [] and len(unchanged) == 4
+
+
+def test_users_in_the_ownership_group_stop_the_apply_and_export_warns(tmp_path: Path) -> None:
+    live = _live()
+    live.groups[group_name(OWNER)]["users"] = [{"id": 2}]
+    changes, _ = plan_access(AccessFiles(), INDEX, IDS, live, owner=OWNER)
+    assert [(c.action, c.kind) for c in changes] == [("conflict", "role")]
+    assert "1 user(s)" in (changes[0].note or "")
+    live.perms[9] = ("datasource_access", "[other].[t](id:99)")
+    live.roles["by-hand"] = LiveRole(11, "by-hand", frozenset({1, 9}))
+    live.rules["far"] = LiveRule(
+        6, "far", "Base", frozenset({99}), frozenset(), "1 = 0", None, None, None, None, True
+    )
+    _, _, warnings = export_access(tmp_path, tmp_path, AccessFiles(), INDEX, IDS, live, OWNER)
+    assert any("[other].[t](id:99)" in w for w in warnings)
+    assert any("'far' left out" in w for w in warnings)

@@ -26,7 +26,7 @@ from .planner import Ids, Resolver
 _FOLDER = {"role": "roles", "rls": "rls", "access": "dashboard_access"}
 
 
-def _role_doc(role: LiveRole, live: AccessLive, ids: Ids) -> dict[str, Any]:
+def _role_doc(role: LiveRole, live: AccessLive, ids: Ids, warnings: list[str]) -> dict[str, Any]:
     pairs: list[list[str]] = []
     datasets: list[dict[str, str]] = []
     for pk in role.permission_ids:
@@ -37,7 +37,12 @@ def _role_doc(role: LiveRole, live: AccessLive, ids: Ids) -> dict[str, Any]:
         if key is not None:
             ref = {"database": key[0], "schema": key[1], "table": key[2]}
             datasets.append({k: v for k, v in ref.items() if v or k != "schema"})
-        elif not INSTANCE_ID.search(pair[1]):  # another dataset's id: not portable, left out
+        elif INSTANCE_ID.search(pair[1]):  # a dataset outside the layout: no portable name
+            warnings.append(
+                f"role {role.name!r}: [{pair[0]}, {pair[1]}] left out (its dataset has no file "
+                "here, and the id differs in every environment)"
+            )
+        else:
             pairs.append(list(pair))
     doc: dict[str, Any] = {"name": role.name, "permissions": sorted(pairs)}
     if datasets:
@@ -57,13 +62,14 @@ def _dataset_of(pair: tuple[str, str], ids: Ids) -> tuple[str, str, str] | None:
     return key if key is not None and head == f"[{key[0]}].[{key[2]}]" else None
 
 
-def _rule_doc(rule: LiveRule, live: AccessLive, r: Resolver) -> dict[str, Any]:
+def _rule_doc(rule: LiveRule, live: AccessLive, r: Resolver, warnings: list[str]) -> dict[str, Any]:
     names = live.role_names
     tables = []
     for pk in sorted(rule.tables):
         key = r.ids.dataset_keys.get(pk)
-        if key is None:
-            continue  # a dataset outside the layout cannot be named portably
+        if key is None:  # a dataset outside the layout cannot be named portably
+            warnings.append(f"RLS rule {rule.name!r}: dataset #{pk} left out (no file here)")
+            continue
         ref = {"database": key[0], "schema": key[1], "table": key[2]}
         tables.append({k: v for k, v in ref.items() if v or k != "schema"})
     doc: dict[str, Any] = {
@@ -114,8 +120,9 @@ def export_access(
     ids: Ids,
     live: AccessLive,
     owner: str,
-) -> tuple[list[str], list[str]]:
-    """Write the live access model into ``prov``: (written, unchanged) paths."""
+) -> tuple[list[str], list[str], list[str]]:
+    """Write the live access model into ``prov``: (written, unchanged) paths, warnings."""
+    warnings: list[str] = []
     r = Resolver(index, ids, live)
     existing = {f.key: f for f in files.files}
     owned = live.owned_role_ids(owner)
@@ -124,11 +131,15 @@ def export_access(
         key = f"role:{role.name}"
         holder = live.role_owner(role)
         if key in existing or (role.name not in BUILTIN_ROLES and (role.id in owned or not holder)):
-            docs[key] = ("role", _role_doc(role, live, ids))
+            docs[key] = ("role", _role_doc(role, live, ids, warnings))
     for rule in live.rules.values():
         key = f"rls:{rule.name}"
         if key in existing or rule.owner in (None, owner):
-            docs[key] = ("rls", _rule_doc(rule, live, r))
+            doc = _rule_doc(rule, live, r, warnings)
+            if doc["tables"]:
+                docs[key] = ("rls", doc)
+            else:
+                warnings.append(f"RLS rule {rule.name!r} left out: none of its datasets has a file")
     for slug, uuid in index.dashboards.items():
         dash = live.dashboards.get(uuid)
         key = f"access:{slug}"
@@ -151,7 +162,7 @@ def export_access(
         changed[root / rel] = _text(doc)
         written.append(rel)
     atomic_write_many(changed)
-    return written, unchanged
+    return written, unchanged, warnings
 
 
 _PAIR = re.compile(r"^- - (.+)\n  - (.+)$", re.MULTILINE)

@@ -14,7 +14,7 @@ from typing import Any
 from ..model import Action, Change
 from ..normalize import FieldDiff
 from .files import AccessFile, AccessFiles, LayoutIndex
-from .live import AccessLive, LiveRule
+from .live import AccessLive, LiveRule, group_name
 from .models import BUILTIN_ROLES, DashboardAccessFile, DatasetRef, RlsFile, RoleFile
 
 
@@ -186,7 +186,17 @@ def plan_access(
     resolved to a live id yet (created by this apply: ``apply`` resolves it after the
     assets are imported)."""
     r = Resolver(index, ids, live)
-    out: list[Change] = [_role_change(f, r, owner) for f in files.of("role")]
+    out: list[Change] = []
+    group = live.group_of(owner)
+    if group is not None and group.get("users"):
+        note = (
+            f"the group {group_name(owner)!r} that records this repo's roles has "
+            f"{len(group['users'])} user(s): each gets every one of its roles; remove them "
+            "from the group in Superset (give users the roles directly)"
+        )
+        out.append(Change("conflict", "role", "role:(ownership group)", group_name(owner),
+                          None, int(group["id"]), note=note))  # fmt: skip
+    out.extend(_role_change(f, r, owner) for f in files.of("role"))
     declared = {f.name for f in files.of("role")}
     owned = live.owned_role_ids(owner)
     for role in sorted(live.roles.values(), key=lambda x: x.name):

@@ -157,8 +157,9 @@ def send_access(env: Environment, prepared: AccessPrepared, client: SupersetClie
 
 def export_env_access(
     env: Environment, client: SupersetClient, variables: Variables, live_assets: LiveState
-) -> tuple[list[str], list[str]]:
-    """Write the live access model into the layout (after the assets' export)."""
+) -> tuple[list[str], list[str], list[str]]:
+    """Write the live access model into the layout (after the assets' export): written and
+    unchanged paths, warnings."""
     paths = env.paths
     assets = load_layout(paths.provisioning, paths.root)
     files = load_files(env, variables, assets)
@@ -166,5 +167,5 @@ def export_env_access(
     ids = ids_of(index, live_assets)
     live = _read_or_none(client, files, index, everything=True)
     if live is None:
-        return [], []
+        return [], [], []
     return export_access(paths.root, paths.provisioning, files, index, ids, live, env.owner)
