@@ -135,16 +135,16 @@ def export_access(
     for rule in live.rules.values():
         key = f"rls:{rule.name}"
         if key in existing or rule.owner in (None, owner):
-            doc = _rule_doc(rule, live, r, warnings)
-            if doc["tables"]:
-                docs[key] = ("rls", doc)
+            rule_doc = _rule_doc(rule, live, r, warnings)
+            if rule_doc["tables"]:
+                docs[key] = ("rls", rule_doc)
             else:
                 warnings.append(f"RLS rule {rule.name!r} left out: none of its datasets has a file")
     for slug, uuid in index.dashboards.items():
         dash = live.dashboards.get(uuid)
         key = f"access:{slug}"
-        if dash is not None and (doc := _access_doc(slug, dash, live, existing.get(key))):
-            docs[key] = ("access", doc)
+        if dash is not None and (found := _access_doc(slug, dash, live, existing.get(key))):
+            docs[key] = ("access", found)
     written: list[str] = []
     unchanged: list[str] = []
     changed: dict[Path, str] = {}
