@@ -141,7 +141,8 @@ def read_access(
         f_groups = pool.submit(api.pages, client, "api/v1/security/groups/", groups)
         f_rules = pool.submit(api.list_rls, client)
         f_marked = pool.submit(api.list_rls, client, marked)
-        f_dash = pool.submit(api.list_dashboard_roles, client)
+        need_dashboards = dashboards is None or bool(dashboards)
+        f_dash = pool.submit(api.list_dashboard_roles, client) if need_dashboards else None
         for row in f_roles.result():
             live.roles[str(row["name"])] = LiveRole(
                 int(row["id"]),
@@ -163,7 +164,7 @@ def read_access(
                 row.get("group_key") or None,
             )
             live.rules[rule.name] = rule
-        for row in f_dash.result():
+        for row in f_dash.result() if f_dash is not None else []:
             d = LiveDashboard(
                 int(row["id"]),
                 str(row.get("uuid") or "").lower(),
