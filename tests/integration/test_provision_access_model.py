@@ -79,9 +79,9 @@ class Access(RuleBasedStateMachine):
         if client is None:
             return
         live = self.live()
-        for rule in live.rules.values():
-            if rule.name.startswith(self.p):
-                api.delete_rls(client, rule.id)
+        for found in live.rules.values():
+            if found.name.startswith(self.p):
+                api.delete_rls(client, found.id)
         for role in live.roles.values():
             if role.name.startswith(self.p):
                 api.delete_role(client, role.id)
@@ -152,11 +152,11 @@ class Access(RuleBasedStateMachine):
 
     @rule(clause=st.sampled_from(["id > 1", "id < 9", "name = 'n1'"]), key=st.booleans())
     def ui_rule(self, clause: str, key: bool) -> None:
-        rule = self.live().rules.get(f"{self.p}rule")
-        if rule is not None:
-            api.update_rls(self.client, rule.id, {
+        live = self.live().rules.get(f"{self.p}rule")
+        if live is not None:
+            api.update_rls(self.client, live.id, {
                 "clause": clause, "group_key": "k" if key else None,
-                "tables": sorted(rule.tables), "roles": sorted(rule.roles),
+                "tables": sorted(live.tables), "roles": sorted(live.roles),
             })  # fmt: skip
 
     @rule(domains=st.lists(st.sampled_from(DOMAINS), unique=True, max_size=2))
