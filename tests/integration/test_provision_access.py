@@ -147,7 +147,7 @@ def test_access_plan_apply_drift_export_prune(
 def test_another_owners_role_is_a_conflict_and_the_starter_role_applies(
     access_repo: ProvRepo, ss_client: SupersetClient
 ) -> None:
-    """A role in another repo's ownership group is never changed; the starter guest role's
+    """A role in another repo's ownership group is never changed; the starter roles'
     permissions all exist on Superset 6.1.0."""
     repo, p = access_repo, access_repo.prefix
     other = api.create_role(ss_client, f"{p}theirs")
@@ -156,13 +156,21 @@ def test_another_owners_role_is_a_conflict_and_the_starter_role_applies(
         (repo.prov / "roles" / "theirs.yaml").write_text(
             f"name: {p}theirs\npermissions:\n- [can_read, Chart]\n"
         )
-        starter = REPO_ROOT / "infra/superset/provisioning/roles/superset-embed-guest.yaml"
-        text = starter.read_text().replace("name: superset_embed_guest", f"name: {p}guest")
-        (repo.prov / "roles" / "guest.yaml").write_text(text)
+        starter = REPO_ROOT / "infra/superset/provisioning/roles"
+        text = (starter / "embed-guest.yaml").read_text()
+        (repo.prov / "roles" / "guest.yaml").write_text(
+            text.replace("name: embed_guest", f"name: {p}guest")
+        )
+        text = (starter / "embed-broker.yaml").read_text().split("datasets:")[0]
+        (repo.prov / "roles" / "broker.yaml").write_text(
+            text.replace("name: embed_broker", f"name: {p}broker")
+            + f"datasets:\n- {{database: {repo.db_name}, schema: public, table: b1}}\n"
+        )
         plan = plan_env(repo.env(), ss_client)
         by_key = {c.uuid: c for c in plan.changes}
         assert by_key[f"role:{p}theirs"].action == "conflict"
         assert by_key[f"role:{p}guest"].action == "create"
+        assert by_key[f"role:{p}broker"].action == "create"
         (repo.prov / "roles" / "theirs.yaml").unlink()
         apply_env(repo.env(), ss_client)
         assert not plan_env(repo.env(), ss_client).changed

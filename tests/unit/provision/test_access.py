@@ -192,3 +192,10 @@ def test_users_in_the_ownership_group_stop_the_apply_and_export_warns(tmp_path: 
     _, _, warnings = export_access(tmp_path, tmp_path, AccessFiles(), INDEX, IDS, live, OWNER)
     assert any("[other].[t](id:99)" in w for w in warnings)
     assert any("'far' left out" in w for w in warnings)
+
+
+def test_drift_lists_a_layout_dashboards_access_set_by_hand() -> None:
+    live = _live()
+    live.dashboards["dash-uuid"].embedded = {"uuid": "e", "allowed_domains": ["https://h"]}
+    changes, _ = plan_access(AccessFiles(), INDEX, IDS, live, owner=OWNER, unmanaged=True)
+    assert ("access:dash-1", "unmanaged") in [(c.uuid, c.action) for c in changes]

@@ -214,6 +214,15 @@ def plan_access(
         if (c := _extra_change(extra, prune, unmanaged)) is not None:
             out.append(c)
     out.extend(_access_change(f, r) for f in files.of("access"))
+    if unmanaged:  # a dashboard of this layout whose access was set in Superset, not in git
+        declared = {f.name for f in files.of("access")}
+        for slug, uuid in sorted(index.dashboards.items()):
+            dash = live.dashboards.get(uuid)
+            if slug in declared or dash is None or not (dash.roles or dash.embedded):
+                continue
+            note = "access roles or embedding set in Superset; no file under dashboard_access/"
+            out.append(Change("unmanaged", "access", f"access:{slug}", slug, None, dash.id,
+                              note=note))  # fmt: skip
     return out, sorted(set(r.unresolved))
 
 

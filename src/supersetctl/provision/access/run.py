@@ -75,24 +75,39 @@ def ids_of(index: LayoutIndex, live: LiveState) -> Ids:
 
 
 def _read(
-    client: SupersetClient, files: AccessFiles, index: LayoutIndex, *, everything: bool
+    client: SupersetClient,
+    files: AccessFiles,
+    index: LayoutIndex,
+    *,
+    everything: bool,
+    layout: bool = False,
 ) -> AccessLive:
+    """``everything``: every rule's description and every dashboard's embedding (export);
+    ``layout``: the embedding of every dashboard of the layout (drift)."""
+    wanted = {index.dashboards[f.name] for f in files.of("access")}
+    if layout:
+        wanted |= set(index.dashboards.values())
     return read_access(
         client,
         rule_names={f.name for f in files.of("rls")},
-        dashboards=None if everything else {index.dashboards[f.name] for f in files.of("access")},
+        dashboards=None if everything else wanted,
         all_rules=everything,
     )
 
 
 def _read_or_none(
-    client: SupersetClient, files: AccessFiles, index: LayoutIndex, *, everything: bool
+    client: SupersetClient,
+    files: AccessFiles,
+    index: LayoutIndex,
+    *,
+    everything: bool,
+    layout: bool = False,
 ) -> AccessLive | None:
     """The live access model; None when the instance has no security API (HTTP 404:
     ``FAB_ADD_SECURITY_API`` off) and no file asks for it (a repo without access files
     prunes, drifts and exports its assets there as before)."""
     try:
-        return _read(client, files, index, everything=everything)
+        return _read(client, files, index, everything=everything, layout=layout)
     except SupersetAPIError as exc:
         if exc.status != 404 or files.files:
             raise
@@ -116,7 +131,7 @@ def prepare_access(
         return None
     index = layout_index(assets)
     ids = ids_of(index, live_assets)
-    found = _read_or_none(client, files, index, everything=False)
+    found = _read_or_none(client, files, index, everything=False, layout=unmanaged)
     if found is None:
         return None
     live = found
