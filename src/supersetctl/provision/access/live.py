@@ -124,11 +124,13 @@ def read_access(
     rule_names: set[str],
     dashboards: set[str] | None,
     all_rules: bool = False,
+    permissions: bool = True,
 ) -> AccessLive:
     """Roles (with permission ids), permission pairs, supersetctl groups, RLS rules and the
     dashboards' roles: one list request each, in parallel. Then the descriptions of the rules
     named in ``rule_names`` or carrying a marker (all rules with ``all_rules``), and the
-    embedded configuration of the dashboards ``dashboards`` names (uuids; None: every one)."""
+    embedded configuration of the dashboards ``dashboards`` names (uuids; None: every one).
+    ``permissions=False`` skips the permission pairs (no role file to compare)."""
     live = AccessLive()
     marked = [{"col": "description", "opr": "ct", "value": MARK}]
     groups = {
@@ -137,7 +139,7 @@ def read_access(
     }
     with ThreadPoolExecutor(max_workers=3) as pool:
         f_roles = pool.submit(api.list_roles, client)
-        f_perms = pool.submit(api.list_permission_views, client)
+        f_perms = pool.submit(api.list_permission_views, client) if permissions else None
         f_groups = pool.submit(api.pages, client, "api/v1/security/groups/", groups)
         f_rules = pool.submit(api.list_rls, client)
         f_marked = pool.submit(api.list_rls, client, marked)
@@ -150,7 +152,7 @@ def read_access(
                 frozenset(int(i) for i in row.get("permission_ids") or []),
                 len(row.get("user_ids") or []),
             )
-        live.perms = f_perms.result()
+        live.perms = f_perms.result() if f_perms is not None else {}
         live.groups = {str(g["name"]): g for g in f_groups.result()}
         marked_ids = {int(r["id"]) for r in f_marked.result()}
         for row in f_rules.result():

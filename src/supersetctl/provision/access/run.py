@@ -92,6 +92,7 @@ def _read(
         rule_names={f.name for f in files.of("rls")},
         dashboards=None if everything else wanted,
         all_rules=everything,
+        permissions=everything or bool(files.of("role")),
     )
 
 
