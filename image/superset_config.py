@@ -477,6 +477,11 @@ def GUEST_TOKEN_VALIDATOR_HOOK(body: dict[str, Any]) -> bool:  # the name Supers
 # asks for 25 at a time and is unchanged.
 FAB_API_MAX_PAGE_SIZE = 5000
 
+# Flask-AppBuilder's security REST API (/api/v1/security/roles/, permissions-resources/,
+# groups/): how `supersetctl apply` provisions roles from infra/superset/provisioning/roles/.
+# Superset 6.1 defaults to True; said here so that a change of default cannot turn it off.
+FAB_ADD_SECURITY_API = True
+
 
 # --- feature flags ------------------------------------------------------------------------------
 

@@ -170,7 +170,7 @@ def apply(
     write(_render_plan(result.plan))
     write(
         f"applied: {len(result.imported)} imported in {result.requests} request(s), "
-        f"{len(result.deleted)} deleted\n"
+        f"{len(result.access)} access change(s), {len(result.deleted)} deleted\n"
     )
 
 

@@ -114,6 +114,7 @@ class ApplyResult:
     imported: list[str] = field(default_factory=list)  # uuids sent to the importer
     deleted: list[str] = field(default_factory=list)
     requests: int = 0  # import requests made
+    access: list[str] = field(default_factory=list)  # roles, rules, dashboards' access applied
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -121,4 +122,5 @@ class ApplyResult:
             "imported": len(self.imported),
             "deleted": len(self.deleted),
             "import_requests": self.requests,
+            "access_applied": len(self.access),
         }

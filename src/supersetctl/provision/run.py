@@ -22,7 +22,10 @@ from supersetctl.progress import NO_PROGRESS, Progress
 from supersetctl.superset import Credentials, SupersetClient, parse, read_path
 from supersetctl.superset.tokens import TokenCache
 
-from .apply import DEFAULT_CHUNK, apply_plan
+from .access import KINDS as ACCESS_KINDS
+from .access import AccessPrepared, export_env_access, prepare_access, send_access
+from .access.run import load_files as load_access_files
+from .apply import DEFAULT_CHUNK, apply_plan, refuse_conflicts
 from .cache import VerifiedCache
 from .export import (
     ExportResult,
@@ -100,7 +103,10 @@ def load_desired(env: Environment) -> list[Desired]:
     )
     check_layout(assets)
     base = env.config.vars.get(URL_BASE_VAR, "")
-    return resolve(assets, variables_for(env), base, env.owner)
+    variables = variables_for(env)
+    desired = resolve(assets, variables, base, env.owner)
+    load_access_files(env, variables, assets)  # their rules too, before any request
+    return desired
 
 
 def _cache(env: Environment, client: SupersetClient) -> VerifiedCache:
@@ -135,6 +141,7 @@ class Prepared:
     live: LiveState
     plan: Plan
     read: int = 0  # assets whose content this run read
+    access: AccessPrepared | None = None  # roles, RLS rules, dashboards' access
 
 
 def prepare(
@@ -179,8 +186,19 @@ def prepare(
         owns_database=owns_database(env),
     )
     _record(cache, plan, live, keys)
+    access = prepare_access(
+        env,
+        client,
+        variables_for(env),
+        [d.asset for d in desired],
+        live,
+        prune=prune,
+        unmanaged=unmanaged,
+    )
+    if access is not None:
+        plan.changes.extend(access.changes)
     attach_impact(plan, desired)
-    return Prepared(desired, live, plan, read)
+    return Prepared(desired, live, plan, read, access)
 
 
 def _read_live(
@@ -288,9 +306,17 @@ def send_plan(
         from supersetctl.db.verify import gate_env  # psycopg only when something is sent
 
         gate_env(env)
-    return apply_plan(
-        plan, prepared.desired, client, prepared.live, chunk_size=chunk_size, progress=progress
+    refuse_conflicts(plan)  # an asset's or the access model's: nothing is sent
+    assets = Plan([c for c in plan.changes if c.kind not in ACCESS_KINDS])
+    result = apply_plan(
+        assets, prepared.desired, client, prepared.live, chunk_size=chunk_size, progress=progress
     )
+    result.plan = plan
+    if prepared.access is not None:
+        done = send_access(env, prepared.access, client)
+        result.access = done.applied
+        result.deleted.extend(done.deleted)
+    return result
 
 
 def apply_env(
@@ -345,6 +371,11 @@ def export_env(
     result = write_layout(
         paths.root, paths.provisioning, items, chart_uuids, env.config, variables_for(env)
     )
+    if not dashboards:  # roles, RLS rules, dashboards' access: with a whole export only
+        written, unchanged, warnings = export_env_access(env, client, variables_for(env), live)
+        result.written.extend(written)
+        result.unchanged.extend(unchanged)
+        result.warnings.extend(warnings)
     if elsewhere:
         owners = sorted({m.owner for a in live.assets.values() if (m := a.marker)} - {env.owner})
         result.warnings.append(

@@ -391,7 +391,7 @@ def test_plaintext_password_in_config_vars(repo_copy: RepoPaths) -> None:
     password = "Pw!" + "r4" * 8
     cfg = repo_copy.env_config("dev")
     line = _edit_text(
-        cfg, "vars: {}", f"vars:\n  ODOO_URL: postgresql://odoo:{password}@127.0.0.1/odoo_dev"
+        cfg, "vars:\n", f"vars:\n  ODOO_URL: postgresql://odoo:{password}@127.0.0.1/odoo_dev\n"
     )
     found = [f for f in validate_repo(repo_copy, ["dev"]) if f.rule.startswith("SEC-")]
     assert [(f.path, f.line) for f in found] == [("config/dev/environment.yaml", line + 1)]
@@ -583,9 +583,8 @@ def _declare_supabase(
 ) -> Path:
     cfg = repo.env_config(env)
     _edit_text(cfg, "\nflags:\n", "\n" + SUPABASE.format(user=user, ref=ref) + "flags:\n")
-    _edit_text(cfg, "  exclude:", "  exclude: []\n  excluded_before:")
-    text = cfg.read_text()
-    cfg.write_text(re.sub(r"  excluded_before:.*?\n(    - .*\n)+", "", text))
+    text = re.sub(r"    - databases/supabase\.yaml.*\n", "", cfg.read_text())
+    cfg.write_text(re.sub(r"  exclude:( *#.*)?\n(?!    - )", "  exclude: []\n", text))
     return cfg
 
 
