@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "github": "github",
     "upgrade": "upgrade",
     "check": "check",
+    "preview": "preview",
 }
 
 # global options that take a value: the token after them is not the command
