@@ -40,11 +40,13 @@ VIEWPORT = {"width": 1600, "height": 1400}
 RENDER_TIMEOUT = 90.0  # seconds a dashboard may take to render every chart
 _POLL_MS = 250
 
-# no CSS animation or transition, no blinking caret: the same page gives the same pixels
+# no CSS animation or transition, no blinking caret, and the header's "modified 40 seconds
+# ago" bar hidden (its space kept): the same dashboard gives the same pixels
 _STILL_CSS = """*, *::before, *::after {
   animation-duration: 0s !important; animation-delay: 0s !important;
   transition-duration: 0s !important; transition-delay: 0s !important;
-  caret-color: transparent !important; }"""
+  caret-color: transparent !important; }
+[data-test="metadata-bar"] { visibility: hidden !important; }"""
 
 # per chart holder: title, loading spinner, error alert, "no results", and what it drew
 STATE_JS = """() => [...document.querySelectorAll('[data-test-chart-id]')].map(h => ({

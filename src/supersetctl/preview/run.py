@@ -138,6 +138,11 @@ def ensure_applied(
 ) -> None:
     """The instance must show the working tree for the previewed dashboards: with pending
     changes on what they show, apply them (``apply``) or refuse."""
+    if apply and env.name != "dev":
+        raise UsageError(
+            f"--apply changes dev only; {env.name} is applied with `supersetctl apply --env "
+            f"{env.name}` (it asks first)"
+        )
     wanted = needs(desired, slugs)
     progress.phase(f"planning {env.name} (the 'after' must match the files)")
     with client_for(env) as client:
@@ -286,17 +291,20 @@ def _screenshots(
             folder = out / slug
             for name in ("before.png", "after.png", "diff.png"):
                 (folder / name).unlink(missing_ok=True)
-            try:
-                if d.in_before and before_ctx is not None and before_url is not None:
-                    d.before = _shoot(
-                        before_ctx, before_url, base[slug], folder / "before.png", timeout, "before"
-                    )
-                if d.in_after:
-                    d.after = _shoot(
-                        after_ctx, after_url, current[slug], folder / "after.png", timeout, "after"
-                    )
-            except BrowserError as exc:
-                d.error = exc.message
+            problems = []
+            for side, ctx, url, files, wanted in (
+                ("before", before_ctx, before_url, base, d.in_before),
+                ("after", after_ctx, after_url, current, d.in_after),
+            ):
+                if not wanted or ctx is None or url is None:
+                    continue
+                try:
+                    shot = _shoot(ctx, url, files[slug], folder / f"{side}.png", timeout, side)
+                except BrowserError as exc:
+                    problems.append(exc.message)
+                    continue
+                setattr(d, side, shot)
+            d.error = "; ".join(problems) or None
             if d.before is not None and d.after is not None:
                 diff = compare(d.before.path, d.after.path, folder / "diff.png")
                 d.score, d.diff = diff.score, folder / "diff.png"
