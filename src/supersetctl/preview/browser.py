@@ -12,6 +12,7 @@ draw), so the screenshot is of the final picture. The tests use the same functio
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import shutil
 import time
@@ -111,14 +112,23 @@ def _first_line(exc: BaseException) -> str:
 
 
 def new_context(browser: Any, viewport: dict[str, int] | None = None) -> Any:
-    """A browser context with the fixed viewport, the UTC clock and reduced motion."""
-    return browser.new_context(
+    """A browser context with the fixed viewport, the UTC clock, reduced motion and the
+    still CSS in every page (an init script adds it: Playwright's ``add_style_tag`` fails on
+    a page whose Content-Security-Policy refused something, such as Superset's telemetry
+    pixel; the CSP itself allows inline styles)."""
+    context = browser.new_context(
         viewport=viewport or VIEWPORT,
         device_scale_factor=1,
         timezone_id="UTC",
         locale="en-US",
         reduced_motion="reduce",
     )
+    context.add_init_script(
+        "(() => { const s = document.createElement('style'); s.textContent = "
+        + json.dumps(_STILL_CSS)
+        + "; document.documentElement.appendChild(s); })()"
+    )
+    return context
 
 
 def login(context: Any, url: str, username: str, password: str, *, timeout: float = 90) -> None:
@@ -131,7 +141,9 @@ def login(context: Any, url: str, username: str, password: str, *, timeout: floa
         page.fill("input[name=username], #username", username, timeout=ms)
         page.fill("input[name=password], #password", password, timeout=ms)
         page.keyboard.press("Enter")
-        page.wait_for_url(re.compile(r".*/superset/welcome/.*"), timeout=ms)
+        # the session cookie is set once the redirect to the home page commits: no need to
+        # wait for that page to load
+        page.wait_for_url(re.compile(r".*/superset/welcome/.*"), timeout=ms, wait_until="commit")
     except Exception as exc:  # playwright's Error and TimeoutError
         raise BrowserError(
             f"cannot log in to {url} as {username}: {_first_line(exc)}",
@@ -265,12 +277,13 @@ def screenshot_dashboard(
             raise BrowserError(f"cannot open {label}: {_first_line(exc)}") from None
         if response is not None and response.status >= 400:
             raise BrowserError(f"cannot open {label}: HTTP {response.status}")
-        page.add_style_tag(content=_STILL_CSS)
         left = timeout - (time.monotonic() - started)
         charts = wait_for_charts(page, expected, timeout=max(left, 1.0), what=label)
         out.parent.mkdir(parents=True, exist_ok=True)
         page.mouse.move(0, 0)  # no hover tooltip
         page.screenshot(path=str(out), full_page=True, animations="disabled", caret="hide")
         return Shot(out, time.monotonic() - started, charts)
+    except _sync_api().Error as exc:  # the page crashed or went away mid-way
+        raise BrowserError(f"{label}: {_first_line(exc)}") from None
     finally:
         page.close()

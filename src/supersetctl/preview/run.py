@@ -243,6 +243,7 @@ def preview_env(
         if before is None and base_env is not None:
             from .scratch import scratch_superset  # the local stack: only for this
 
+            made = time.monotonic()
             scratch = stack.enter_context(scratch_superset(env, progress=progress))
             progress.phase(f"applying {changed_since}'s files to the scratch Superset")
             from supersetctl.provision import apply_env
@@ -251,7 +252,7 @@ def preview_env(
             with client_for(scratch_env) as client:
                 apply_env(scratch_env, client, prune=True, progress=progress)
             before = scratch.url
-            report.scratch_seconds = time.monotonic() - started
+            report.scratch_seconds = time.monotonic() - made
         before_boards = base if base is not None else current
         report.dashboards = _screenshots(
             env.url, before, slugs, current, before_boards, (user, password), out, timeout,
@@ -275,11 +276,14 @@ def _screenshots(
     progress: Progress,
 ) -> list[DashboardPreview]:
     results: list[DashboardPreview] = []
+    progress.phase("starting Chromium")
     with browser.launch() as chromium:
+        progress.phase(f"logging in to {after_url} (after)")
         after_ctx = browser.new_context(chromium)
         browser.login(after_ctx, after_url, *login)
         before_ctx = None
         if before_url is not None:
+            progress.phase(f"logging in to {before_url} (before)")
             before_ctx = browser.new_context(chromium)
             browser.login(before_ctx, before_url, *login)
         progress.phase("screenshots", len(slugs))

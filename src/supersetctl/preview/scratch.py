@@ -12,19 +12,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from supersetctl import pg
 from supersetctl.contract.environment import Environment
 from supersetctl.errors import LocalStackError, UsageError
 from supersetctl.fsutil import atomic_write
 from supersetctl.local.postgres import free_port
+from supersetctl.local.process import pid_alive, terminate
 from supersetctl.local.stack import LocalStack
 from supersetctl.local.superset import (
     METADATA_DB,
@@ -39,7 +44,8 @@ from supersetctl.redact import redact
 
 log = logging.getLogger(__name__)
 
-SCRATCH_PREFIX = "superset_preview_"
+SCRATCH_PREFIX = "superset_preview_"  # then the pid of the supersetctl that made it
+STATE_PREFIX = "supersetctl-preview-"
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,34 @@ def _drop(conninfo: dict[str, str], name: str) -> None:
         )
 
 
+def _owner(name: str) -> int | None:
+    """The pid of the supersetctl that made a scratch database or state folder."""
+    head = name.split("_")[2:3] if name.startswith(SCRATCH_PREFIX) else name.split("-")[2:3]
+    return int(head[0]) if head and head[0].isdigit() else None
+
+
+def sweep(conninfo: dict[str, str]) -> list[str]:
+    """Remove what a run killed before it could clean up left: scratch servers and state
+    folders, and scratch databases, of supersetctl processes that are gone."""
+    removed = []
+    for folder in Path(tempfile.gettempdir()).glob(STATE_PREFIX + "*"):
+        pid = _owner(folder.name)
+        if pid is not None and not pid_alive(pid):
+            terminate(folder / "gunicorn.pid", timeout=10, kill_group=True)
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(str(folder))
+    with pg.session(conninfo, "cannot list databases", error=LocalStackError) as conn:
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (SCRATCH_PREFIX + "%",)
+        ).fetchall()
+    for (name,) in rows:
+        pid = _owner(str(name))
+        if pid is not None and not pid_alive(pid):
+            _drop(conninfo, str(name))
+            removed.append(str(name))
+    return removed
+
+
 def leftovers(env: Environment) -> list[str]:
     """Scratch databases an interrupted run left in the local stack's cluster."""
     cluster = LocalStack(env.paths).cluster()
@@ -112,6 +146,21 @@ def leftovers(env: Environment) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
+def running_venv(pid: int, default: Path) -> Path:
+    """The venv of the running gunicorn ``pid`` (``<venv>/bin/gunicorn`` is in its command
+    line), so the scratch server runs exactly what the stack runs; ``default`` without
+    /proc."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return default
+    for arg in argv[:3]:
+        path = Path(arg.decode(errors="replace"))
+        if path.name == "gunicorn" and path.parent.name == "bin" and path.is_file():
+            return path.parent.parent
+    return default
+
+
 @contextlib.contextmanager
 def scratch_superset(env: Environment, *, progress: Progress = NO_PROGRESS) -> Iterator[Scratch]:
     """A copy of the running dev stack's Superset on a free port, gone when the block ends."""
@@ -120,7 +169,8 @@ def scratch_superset(env: Environment, *, progress: Progress = NO_PROGRESS) -> I
     started = time.monotonic()
     stack = LocalStack(env.paths)
     live = stack.server()
-    if env.name != "dev" or live.pid() is None:
+    pid = live.pid()
+    if env.name != "dev" or pid is None:
         raise UsageError(
             f"the 'before' of --changed-since is made from the local stack, and it is not "
             f"running for {env.name}",
@@ -137,10 +187,19 @@ def scratch_superset(env: Environment, *, progress: Progress = NO_PROGRESS) -> I
         **info.ssl_params,
         "dbname": "postgres",
     }
-    name = SCRATCH_PREFIX + secrets.token_hex(4)
-    state = Path(tempfile.mkdtemp(prefix="supersetctl-preview-"))
+    venv = running_venv(pid, live.s.venv)
+    if not (venv / "bin" / "gunicorn").is_file():
+        raise LocalStackError(
+            f"{venv}/bin/gunicorn is missing: cannot start a second Superset",
+            hint="the runtime the stack runs: `supersetctl up` installs it",
+        )
+    for gone in sweep(su):
+        log.info("removed %s, left by an interrupted preview", gone)
+    name = f"{SCRATCH_PREFIX}{os.getpid()}_{secrets.token_hex(3)}"
+    state = Path(tempfile.mkdtemp(prefix=f"{STATE_PREFIX}{os.getpid()}-"))
     server: SupersetServer | None = None
     created = False
+    previous = _stop_on_sigterm()
     try:
         progress.phase(f"copying the metadata database into {name}")
         created = cluster.ensure_database(name, owner=METADATA_ROLE)
@@ -151,7 +210,7 @@ def scratch_superset(env: Environment, *, progress: Progress = NO_PROGRESS) -> I
         atomic_write(state / "secret_key", key + "\n", mode=0o600)
         server = SupersetServer(
             SupersetSettings(
-                venv=live.s.venv,
+                venv=venv,
                 config_path=env.paths.superset_config,
                 state=state,
                 metadata_url=url,
@@ -174,3 +233,17 @@ def scratch_superset(env: Environment, *, progress: Progress = NO_PROGRESS) -> I
             except LocalStackError as exc:  # the run's own error matters more
                 log.warning("%s", exc)
         shutil.rmtree(state, ignore_errors=True)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_on_sigterm() -> Any:
+    """Make SIGTERM (a cancelled CI job, ``kill``) unwind like Ctrl-C, so the scratch server
+    and database go; returns the handler to put back (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, stop)

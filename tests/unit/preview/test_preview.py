@@ -249,3 +249,11 @@ def test_the_text_names_each_dashboard_and_the_page(tmp_path: Path) -> None:
     assert "changed     4.21 %  inventory-movements (before 2.0 s, after 1.5 s)" in text
     assert "sales-overview (): did not render" in text
     assert text.rstrip().endswith(f"open {tmp_path / 'out' / 'index.html'}")
+
+
+def test_scratch_leftovers_are_known_by_the_pid_that_made_them() -> None:
+    from supersetctl.preview.scratch import _owner
+
+    assert _owner("superset_preview_4242_a1b2c3") == 4242
+    assert _owner("supersetctl-preview-4242-x_y1z") == 4242
+    assert _owner("superset_preview_a1b2c3d4") is None  # not ours to judge
