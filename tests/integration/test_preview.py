@@ -8,7 +8,10 @@ scores above zero while an unchanged one scores about zero. Screenshots go to
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,27 +23,32 @@ from supersetctl.preview.scratch import leftovers
 from tests.support.browser import StarterStack
 from tests.support.helpers import REPO_ROOT, git
 
-pytestmark = pytest.mark.integration
+# about 35 s on the shared starter stack: the scratch Superset, two logins, four screenshots
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "preview"
+CLI = str(Path(sys.executable).with_name("supersetctl"))
 CHART = "infra/superset/provisioning/dashboards/inventory-movements/charts/moves-by-direction.yaml"
 
 
-def _preview(repo: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    capsys.readouterr()
-    code = main(["--repo", str(repo), "--format", "json", "preview", "--env", "dev", *args])
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
+def _preview(repo: Path, runtime: Path, *args: str) -> tuple[int, str, str]:
+    """The command as a user runs it, in its own process (the session's browser fixture
+    holds Playwright's loop in this one)."""
+    done = subprocess.run(
+        [CLI, "--repo", str(repo), "--format", "json", "preview", "--env", "dev", *args],
+        env={**os.environ, "SUPERSETCTL_RUNTIME_VENV": str(runtime)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return done.returncode, done.stdout, done.stderr
 
 
 def test_preview_of_a_chart_change_before_and_after(
-    starter_stack: StarterStack,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    starter_stack: StarterStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = starter_stack.repo
-    monkeypatch.setenv("SUPERSETCTL_RUNTIME_VENV", str(starter_stack.runtime))
+    repo, runtime = starter_stack.repo, starter_stack.runtime
     if not (repo / ".git").exists():
         git(repo, "init", "-q")
     git(repo, "add", "infra", "config", "image")
@@ -54,17 +62,18 @@ def test_preview_of_a_chart_change_before_and_after(
     boards = ["--dashboard", "inventory-movements", "--dashboard", "crm-pipeline"]
     try:
         # the stack does not show the change yet: refused, naming the fix
-        code, text = _preview(repo, capsys, *args)
-        assert code == 1 and "supersetctl apply --env dev" in text
-        assert "Moves by direction" in text
+        code, _, err = _preview(repo, runtime, *args)
+        assert code == 1 and "supersetctl apply --env dev" in err
+        assert "Moves by direction" in err
 
-        code, text = _preview(
-            repo, capsys, *args, *boards, "--apply", "--markdown", str(tmp_path / "p.md")
+        code, out_text, err = _preview(
+            repo, runtime, *args, *boards, "--apply", "--markdown", str(tmp_path / "p.md")
         )
-        assert code == 0, text
-        report = json.loads(text[: text.rindex("}") + 1])
+        assert code == 0, out_text + err
+        report = json.loads(out_text)
     finally:
         chart.write_text(original, encoding="utf-8")
+        monkeypatch.setenv("SUPERSETCTL_RUNTIME_VENV", str(runtime))
         assert main(["--repo", str(repo), "apply", "--env", "dev"]) in (0, 1)
         if out.exists():
             shutil.copytree(out, ARTIFACTS, dirs_exist_ok=True)

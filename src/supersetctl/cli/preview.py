@@ -16,6 +16,14 @@ from supersetctl.preview import RENDER_TIMEOUT, PreviewReport, preview_report
 from supersetctl.preview.page import score_text
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the current folder when it is below it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def render(report: PreviewReport) -> str:
     """One line per dashboard (status, score, problems), then where the page is."""
     lines = []
@@ -35,7 +43,7 @@ def render(report: PreviewReport) -> str:
     base = f" against {report.base}" if report.base else ""
     lines.append(
         f"preview {report.env}{base} ({report.selection}): {len(report.dashboards)} "
-        f"dashboard(s) in {report.seconds:.1f} s; open {report.index}"
+        f"dashboard(s) in {report.seconds:.1f} s; open {_shown(report.index)}"
     )
     return "\n".join(lines) + "\n"
 

@@ -124,9 +124,11 @@ def new_context(browser: Any, viewport: dict[str, int] | None = None) -> Any:
         reduced_motion="reduce",
     )
     context.add_init_script(
-        "(() => { const s = document.createElement('style'); s.textContent = "
-        + json.dumps(_STILL_CSS)
-        + "; document.documentElement.appendChild(s); })()"
+        "(() => { const add = () => { const s = document.createElement('style');"
+        f" s.textContent = {json.dumps(_STILL_CSS)};"
+        " (document.head || document.documentElement).appendChild(s); };"
+        " if (document.documentElement) add();"
+        " else document.addEventListener('DOMContentLoaded', add, { once: true }); })()"
     )
     return context
 
