@@ -175,6 +175,12 @@ def write(rows: list[str], repeat: int, whole: dict[str, Any]) -> None:
         "|---|---|---|---|---|",
         *rows,
         "",
+        "networkidle comes before any chart has drawn (the chart data requests start after "
+        "it), so that script shoots spinners. A fixed sleep long enough for these dashboards "
+        "on this machine costs about what waiting for the charts costs, but it is a guess a "
+        "slower machine or a busier Superset breaks, and it is paid in full by a fast one. "
+        "About 1 s of preview's time is waiting for the charts' first-draw animation to end.",
+        "",
         "A whole `supersetctl preview --env dev --changed-since HEAD` of a one-chart change "
         f"(inventory-movements), process start to exit: {whole['wall']:.1f} s, of which "
         f"{whole['scratch_seconds']:.1f} s made the 'before' (the metadata database copied with "
