@@ -122,7 +122,7 @@ def _credentials(env: Environment) -> tuple[str, str]:
             f"preview logs in to Superset like a user and needs {names.admin_username_env} "
             f"and {names.admin_password_env}",
             path=env.config_file,
-            hint=f"export both (an access token alone cannot open the web pages)"
+            hint="export both: an access token alone cannot open the web pages"
             f"{'; `supersetctl up` writes them to .local/dev.env' if env.name == 'dev' else ''}",
         )
     return user, password
