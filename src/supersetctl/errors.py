@@ -13,6 +13,7 @@ The tree::
     ├── DeployError                  the DigitalOcean API refused or a deployment failed (exit 1)
     ├── GitHubError                  the GitHub API refused or failed (exit 1)
     ├── LocalStackError              the local stack could not start, stop or answer (exit 1)
+    ├── BrowserError                 headless Chromium could not start, log in or render (exit 1)
     └── OperationFailed              a command ran and found failures (exit 1)
 
 Library functions raise these; only the CLI turns them into messages and exit codes. Messages
@@ -110,6 +111,10 @@ class GitHubError(SupersetctlError):
 
 
 class LocalStackError(SupersetctlError):
+    pass
+
+
+class BrowserError(SupersetctlError):
     pass
 
 

@@ -2,32 +2,27 @@
 headless Chromium (Debian's ``chromium`` driven by Playwright). Screenshots go to
 ``test-artifacts/dashboards/``.
 
-One stack for the module: a scratch copy of the repo whose ``config/dev`` names free ports, so
-``up`` seeds Odoo, applies the analytics views and provisions the starter content exactly as
-``make up`` does.
+The stack is the session's ``starter_stack`` (tests/support/browser.py: ``up`` in a scratch
+copy of the repo, as ``make up`` runs it); the login and the wait for every chart are the
+library's (``supersetctl.preview.browser``).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from supersetctl.cli import main
-from supersetctl.local.postgres import free_port
-from supersetctl.local.stack import LocalStack
 from supersetctl.paths import RepoPaths
+from supersetctl.preview.browser import login, new_context, wait_for_charts
 from supersetctl.provision.layout import load_layout
-from tests.support.helpers import REPO_ROOT, copy_repo
-from tests.support.postgres import _scratch, postgres_binaries
+from tests.support.browser import StarterStack
+from tests.support.helpers import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -39,81 +34,24 @@ STARTERS = {
     "inventory-movements": "Inventory movements",
 }
 
-# per chart holder: title, loading spinner, error alert, "no results", and what it drew
-_STATE_JS = """() => [...document.querySelectorAll('[data-test-chart-id]')].map(h => ({
-  name: h.getAttribute('data-test-chart-name'),
-  loading: h.querySelectorAll('[data-test="loading-indicator"], .loading').length,
-  error: h.querySelectorAll('[data-test="alert"], .ant-alert-error, [role="alert"]').length,
-  noResults: /No results/i.test(h.innerText),
-  canvas: h.querySelectorAll('canvas').length,
-  rows: h.querySelectorAll('tbody tr').length,
-  text: h.innerText,
-}))"""
-
-
-@dataclass(frozen=True)
-class Stack:
-    repo: Path
-    url: str
-
-    def admin_password(self) -> str:
-        return (self.repo / ".local" / "superset" / "admin.password").read_text().strip()
-
-
-def _set_ports(repo: Path, superset_port: int, pg_port: int) -> None:
-    config = repo / "config" / "dev" / "environment.yaml"
-    text = config.read_text(encoding="utf-8")
-    text = re.sub(r"(url: http://127\.0\.0\.1):\d+", rf"\g<1>:{superset_port}", text, count=1)
-    text = re.sub(r"(\n\s+port:) \d+", rf"\g<1> {pg_port}", text, count=1)
-    config.write_text(text, encoding="utf-8")
+Stack = StarterStack
 
 
 @pytest.fixture(scope="module")
-def stack(superset_runtime: Path) -> Iterator[Stack]:
-    postgres_binaries()
-    scratch = _scratch("supersetctl-dashboards-")
-    repo = copy_repo(scratch / "repo", ("infra", "config", "image"))
-    superset_port, pg_port = free_port(), free_port()
-    _set_ports(repo, superset_port, pg_port)
-    old = os.environ.get("SUPERSETCTL_RUNTIME_VENV")
-    os.environ["SUPERSETCTL_RUNTIME_VENV"] = str(superset_runtime)
-    try:
-        code = main(["--repo", str(repo), "up"])
-        assert code == 0, "supersetctl up failed"
-        yield Stack(repo, f"http://127.0.0.1:{superset_port}")
-    finally:
-        if old is None:
-            os.environ.pop("SUPERSETCTL_RUNTIME_VENV", None)
-        else:
-            os.environ["SUPERSETCTL_RUNTIME_VENV"] = old
-        LocalStack(RepoPaths(repo)).down()
-        shutil.rmtree(scratch, ignore_errors=True)
+def stack(starter_stack: StarterStack) -> StarterStack:
+    """The session's starter stack (tests/support/browser.py)."""
+    return starter_stack
 
 
 @pytest.fixture(scope="module")
 def page(stack: Stack, chromium: Any) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 1600, "height": 1400})
+    context = new_context(chromium)
+    login(context, stack.url, "admin", stack.admin_password())
     pg = context.new_page()
     try:
-        pg.goto(f"{stack.url}/login/", wait_until="networkidle", timeout=90_000)
-        pg.fill("input[name=username], #username", "admin")
-        pg.fill("input[name=password], #password", stack.admin_password())
-        pg.keyboard.press("Enter")
-        pg.wait_for_url("**/superset/welcome/**", timeout=90_000)
         yield pg
     finally:
         context.close()
-
-
-def _has_data(chart: dict[str, Any]) -> bool:
-    body = chart["text"].split("\n", 1)[1] if "\n" in chart["text"] else ""
-    return chart["rows"] > 0 or chart["canvas"] > 0 or bool(re.search(r"\d", body))
-
-
-def _settled(charts: list[dict[str, Any]], expected: int) -> bool:
-    if len(charts) < expected:
-        return False
-    return all(not c["loading"] and (c["error"] or c["noResults"] or _has_data(c)) for c in charts)
 
 
 def _chart_counts(stack: Stack) -> dict[str, int]:
@@ -135,12 +73,8 @@ def test_starter_dashboard_renders_every_chart_with_data(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{stack.url}/superset/dashboard/{slug}/", wait_until="networkidle", timeout=120_000)
-    deadline = time.monotonic() + 120
-    charts: list[dict[str, Any]] = page.evaluate(_STATE_JS)
-    while not _settled(charts, expected) and time.monotonic() < deadline:
-        page.wait_for_timeout(500)
-        charts = page.evaluate(_STATE_JS)
-    page.wait_for_timeout(1000)  # let the last animation finish for the screenshot
+    states = wait_for_charts(page, expected, timeout=120, what=f"dashboard {slug}")
+    charts = [asdict(c) for c in states]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{slug}.png"), full_page=True)
     (ARTIFACTS / f"{slug}.json").write_text(json.dumps(charts, indent=2))
@@ -148,9 +82,7 @@ def test_starter_dashboard_renders_every_chart_with_data(
     assert page.title() and STARTERS[slug] in page.content()
     assert len(charts) == expected
     bad = [
-        (c["name"], c["text"][:200])
-        for c in charts
-        if c["loading"] or c["error"] or c["noResults"] or not _has_data(c)
+        (c.name, c.text[:200]) for c in states if c.loading or c.error or c.no_results or not c.drew
     ]
     assert bad == [], f"charts without data or with errors: {bad}"
     # native filters: date range and company

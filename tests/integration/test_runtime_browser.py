@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from supersetctl.preview.browser import login
 from tests.support.helpers import REPO_ROOT
 from tests.support.superset import SupersetInfo
 
@@ -32,14 +33,12 @@ def test_login_and_home_page_render(chromium: Any, superset: SupersetInfo) -> No
     try:
         page.goto(f"{superset.url}/login/", wait_until="networkidle", timeout=90_000)
         page.wait_for_selector("input[name=username], #username", timeout=60_000)
-        login = _shot(page, "superset-login.png")
-        assert login.stat().st_size > 5_000
+        shot = _shot(page, "superset-login.png")
+        assert shot.stat().st_size > 5_000
 
-        page.fill("input[name=username], #username", superset.admin_username)
-        page.fill("input[name=password], #password", superset.admin_password)
-        page.keyboard.press("Enter")
-        page.wait_for_url("**/superset/welcome/**", timeout=90_000)
-        page.wait_for_load_state("networkidle", timeout=90_000)
+        # the login supersetctl preview does (the form, like a user), then the home page
+        login(context, superset.url, superset.admin_username, superset.admin_password)
+        page.goto(f"{superset.url}/superset/welcome/", wait_until="networkidle", timeout=90_000)
         page.wait_for_selector("text=Dashboards", timeout=60_000)
         home = _shot(page, "superset-home.png")
         assert home.stat().st_size > 5_000

@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "upgrade": "upgrade",
     "check": "check",
     "embed": "embed",
+    "preview": "preview",
 }
 
 # global options that take a value: the token after them is not the command
