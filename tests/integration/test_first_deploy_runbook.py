@@ -99,7 +99,8 @@ def test_the_runbook_from_an_empty_account(
         text.replace("region: fra\n", f"region: fra\nvpc:\n  id: {vpc}\n")
     )
     pin(repo_copy, "6.1.0-1", NEW)
-    for kind in ("databases", "datasources", "dashboards"):
+    # the access files go too: they name the starter datasets and dashboards
+    for kind in ("databases", "datasources", "dashboards", "roles", "rls", "dashboard_access"):
         for path in (repo_copy.provisioning / kind).iterdir():
             # the optional source's file stays: every config excludes it by name
             if path.name not in ("README.md", "supabase.yaml"):
