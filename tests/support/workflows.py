@@ -27,7 +27,14 @@ from tests.support.helpers import REPO_ROOT
 
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
 _EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
-_KNOWN_ACTIONS = ("actions/checkout@", "actions/setup-python@", "actions/cache/")
+_KNOWN_ACTIONS = (
+    "actions/checkout@",
+    "actions/setup-python@",
+    "actions/cache/",
+    "actions/upload-artifact@",
+)
+# steps that install system packages: the machine running the tests has them (.ci/run)
+_SYSTEM_STEPS = ("System packages",)
 
 
 @dataclass
@@ -107,7 +114,7 @@ class _Eval:
         return eval(py, {"__builtins__": {}}, {**calls, **names})  # noqa: S307
 
     def text(self, template: str) -> str:
-        return _EXPR.sub(lambda m: str(self.value(m.group(1))), template)
+        return _EXPR.sub(lambda m: _render(self.value(m.group(1))), template)
 
     def condition(self, cond: Any) -> bool:
         if cond is None:
@@ -117,6 +124,11 @@ class _Eval:
         result = self.value(m.group(1) if m else text)
         uses_status = re.search(r"\b(always|failure|cancelled|success)\(", text)
         return bool(result) and (bool(uses_status) or not self.failed)
+
+
+def _render(value: Any) -> str:
+    """An expression's value in a string, as GitHub writes it (booleans in lower case)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def run_job(
@@ -174,6 +186,9 @@ def run_job(
             if not uses.startswith(_KNOWN_ACTIONS):
                 raise AssertionError(f"{workflow}: the harness does not know {uses}")
             run.steps.append(StepRun(name, 0, f"(emulated {uses})"))
+            continue
+        if name.startswith(_SYSTEM_STEPS):
+            run.steps.append(StepRun(name, 0, "(emulated: .ci/run installed them)"))
             continue
         if name.startswith("Install supersetctl"):
             venv = cwd / ".venv"
