@@ -16,7 +16,7 @@ from typing import Any
 
 from supersetctl.errors import OperationFailed, UsageError
 from supersetctl.superset import SupersetClient
-from supersetctl.superset.rison import dumps as rison
+from supersetctl.superset.security import pages
 
 READER_ROLE = "supersetctl_reader"
 READER_USER = "supersetctl-reader"
@@ -37,6 +37,10 @@ READER_PERMISSIONS: tuple[tuple[str, str, str], ...] = (
     ("all_database_access", "all_database_access", "health: query each database"),
     ("can_execute_sql_query", "SQLLab", "health: SELECT 1 on each database"),
     ("can_read", "SecurityRestApi", "health: the CSRF token SQL Lab's POST needs"),
+    ("can_list_roles", "RoleRestAPI", "drift, plan: the roles and their permissions"),
+    ("can_get", "PermissionViewMenu", "drift, plan: the names of the permissions roles hold"),
+    ("can_get", "Group", "drift, plan: the ownership group that says which roles are this repo's"),
+    ("can_read", "Row Level Security", "drift, plan: the RLS rules"),
 )
 
 
@@ -66,17 +70,8 @@ class ReaderResult:
 
 
 def _rows(client: SupersetClient, path: str, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every row of a security API list (its own paging: these lists order by id only)."""
-    out: list[dict[str, Any]] = []
-    page = 0
-    while True:
-        query = {"filters": filters, "page": page, "page_size": 100}
-        body = client.request("GET", f"api/v1/security/{path}/", params={"q": rison(query)}).json()
-        rows = list(body.get("result", []))
-        out.extend(rows)
-        if not rows or len(out) >= int(body.get("count", 0)):
-            return out
-        page += 1
+    """Every row of a security API list, in id order (see ``security.pages``)."""
+    return pages(client, f"api/v1/security/{path}/", {"filters": filters})
 
 
 def _permission_ids(client: SupersetClient) -> list[int]:

@@ -54,3 +54,26 @@ def test_role_permissions_are_replaced_in_one_request_and_embedded_404_is_none()
     assert api.get_embedded(client, 5) is None
     assert ("POST", "/api/v1/security/roles/7/permissions",
             {"permission_view_menu_ids": [1, 3]}) in seen  # fmt: skip
+
+
+def test_pages_ask_for_an_order_and_read_again_a_listing_that_repeats_rows() -> None:
+    """Unordered pages of PostgreSQL repeat some rows and never show others (measured on
+    6.1.0): every list names a unique order, and a listing with a row twice is read again."""
+    rows = [
+        {"id": i, "permission": {"name": "can_get"}, "view_menu": {"name": f"V{i}"}}
+        for i in range(1, 151)
+    ]
+    orders: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        q = request.url.params["q"]
+        orders.append(q.split("order_column:")[1].split(",")[0])
+        page = int(q.split("page:")[1].split(",")[0].rstrip(")"))
+        chunk = rows[page * 100 : (page + 1) * 100]
+        if len(orders) == 2:  # the first read's second page overlaps its first
+            chunk = rows[90:140]
+        return httpx.Response(200, json={"count": len(rows), "result": chunk})
+
+    got = api.list_permission_views(_client(handler))
+    assert sorted(got) == list(range(1, 151))
+    assert len(orders) == 4 and set(orders) == {"'id'"}  # rison quotes it
