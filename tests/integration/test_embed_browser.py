@@ -229,6 +229,20 @@ def test_the_broker_user_mints_and_reads_nothing_else(world: World) -> None:
     assert embedded["result"]["uuid"] == world.embedded
 
 
+def test_plan_after_up_is_clean_access_included(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What is in git is what runs: after `up` (and the service user), `plan` finds no drift,
+    the roles and dashboard access included."""
+    capsys.readouterr()
+    assert main(["--repo", str(world.repo), "--format", "json", "plan", "--env", "dev"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["changed"] is False, [c for c in plan["changes"] if c["action"] != "unchanged"]
+    names = {(c["kind"], c["name"]) for c in plan["changes"]}
+    assert {("role", "embed_guest"), ("role", "embed_broker")} <= names
+    assert ("access", "sales-overview") in names and ("access", TABBED) in names
+
+
 def test_forged_company_claim_is_refused(world: World) -> None:
     r = _mint(world, world.user_c2, company_id=1)
     assert r.status_code == 401 and r.json()["error"] == "caller_company_claim"
