@@ -212,8 +212,10 @@ Machine: {machine()}.
 
 Method: the world of `tests/integration/test_embed_browser.py` (`tests/support/embed.py`): a
 scratch local stack as `make up` builds it (Superset 6.1.0, 1 gunicorn worker x 8 threads,
-PostgreSQL 15, everything on 127.0.0.1), embedding set up through the REST API, the broker
-(one uvicorn process; the company read from Odoo's `res_users` as the read-only role), a host
+PostgreSQL 15, everything on 127.0.0.1), set up from the repo's files (`up` applies the
+starter roles `embed_guest`, `embed_broker` and sales-overview's embedding; `supersetctl embed
+service-user` makes the broker's user), the broker (one uvicorn process; the company read from
+Odoo's `res_users` as the read-only role), a host
 page loading `@superset-ui/embedded-sdk` 0.4.0. Minting: {args.tokens} requests after 20
 warm-up ones, a caller token signed for each. Render: a fresh Chromium context each time,
 from navigation start until the last of the dashboard's {CHARTS} chart answers and its filter's

@@ -1,10 +1,12 @@
 """An embedded starter dashboard in a real browser, scoped to the viewer's company.
 
 One stack for the module (`supersetctl up` on a scratch copy, as ``make up``: seeded Odoo data,
-the analytics views, the starter dashboards; the local stack turns embedding on). Set up here
-through Superset's REST API (the provisioning of roles is another capability's): the guest
-role, the broker's least-privilege service user, the dashboard's embedding (allowed domain:
-the host page's origin). Odoo's read-only role for the broker sees ``res_users`` only.
+the analytics views, the starter dashboards; the local stack turns embedding on). Superset is
+set up from the copy's files, nothing through the REST API: `up` applies the starter roles
+(``roles/embed-guest.yaml``: the guest role, ``roles/embed-broker.yaml``: the broker's) and
+dashboard access (sales-overview embedded from ``vars.EMBED_HOST_ORIGIN``, set to the host
+page's origin), and ``supersetctl embed service-user`` makes the broker's user with that role.
+Odoo's read-only role for the broker sees ``res_users`` only.
 
 Then the broker (``supersetctl.embed``, uvicorn in a thread) and a tiny host standing in for
 Odoo: it logs a user in (a cookie), signs a caller token for that user and asks the broker;
@@ -17,9 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
-import os
 import time
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -30,8 +33,18 @@ import jwt
 import psycopg
 import pytest
 
+from supersetctl.cli import main
 from supersetctl.embed import sign_caller
-from tests.support.embed import SDK, TABBED, World, dev_env, embed_world, rows
+from supersetctl.superset import Credentials, SupersetClient
+from tests.support.embed import (
+    SDK,
+    TABBED,
+    World,
+    dev_env,
+    embed_world,
+    load_yaml,
+    service_user,
+)
 from tests.support.helpers import REPO_ROOT, need
 from tests.support.postgres import postgres_binaries
 
@@ -100,9 +113,13 @@ def test_company_1_user_sees_only_company_1_in_the_embedded_dashboard(
     statuses: list[int] = []
     console: list[str] = []
 
+    denied: list[str] = []
+
     def on_response(response: Any) -> None:
         if response.status >= 400:
             console.append(f"HTTP {response.status} {response.request.method} {response.url}")
+            if response.url.startswith(world.url):
+                denied.append(f"{response.status} {response.request.method} {response.url}")
         if "/api/v1/chart/data" in response.url:
             statuses.append(response.status)
             try:
@@ -126,12 +143,104 @@ def test_company_1_user_sees_only_company_1_in_the_embedded_dashboard(
     # 8 charts and the company filter's values, each answered for this user
     assert len(bodies) >= 9, (len(bodies), console)
     assert set(statuses) == {200}, statuses
+    assert denied == []  # the starter guest role lacks nothing the page asks for
     (mine, orders), (everyone, _) = _confirmed(world, 1), _confirmed(world, None)
     assert mine != everyone
     assert [Decimal(str(v)).quantize(Decimal("0.01")) for v in _single(bodies, "revenue")] == [mine]
     assert _single(bodies, "confirmed_orders") == [orders]
     assert _single(bodies, "company_id") == [1]  # the Company filter offers company 1 only
     assert f"{mine:,.2f}" in text  # and the page shows it
+
+
+def test_the_guest_role_reads_the_date_filters_range(world: World) -> None:
+    """The starter role's last pair: the date filter's "actual time range" (not called to
+    render, so the browser test does not see it)."""
+    token = _mint(world, world.user_c1).json()["token"]
+    r = httpx.get(
+        world.url + "/api/v1/time_range/",
+        params={"q": "'Last week'"},
+        headers={"X-GuestToken": token, "Referer": world.host_url + "/"},
+        timeout=30,
+    )
+    assert r.status_code == 200 and r.json()["result"][0]["since"], r.text[:200]
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_the_broker_uses_this_instances_embedded_uuid(world: World) -> None:
+    """The allowlist names slugs; Superset gives each instance's embedding its own uuid, which
+    the broker looks up (GET /api/v1/dashboard/<slug>/embedded) and hands to the SDK."""
+    embed_yaml = load_yaml(world.repo / "config" / "dev" / "embed.yaml")
+    slugs = [d["dashboard"] for d in embed_yaml["dashboards"]]
+    assert "sales-overview" in slugs and not any(_is_uuid(s) for s in slugs)
+    minted = _mint(world, world.user_c1)
+    assert minted.json()["dashboard"] == world.embedded
+    by_uuid = _mint(world, world.user_c1, body={"dashboard": world.embedded})
+    assert by_uuid.status_code == 200 and by_uuid.json()["dashboard"] == world.embedded
+
+
+def test_the_broker_user_mints_and_reads_nothing_else(world: World) -> None:
+    """embed_broker (roles/embed-broker.yaml): guest tokens and the embedded config only."""
+    service = SupersetClient(world.url, Credentials("embed-broker-2", _service_password(world)))
+    chart = _chart(world, "sales-overview", "Revenue")
+    refused = {
+        "chart data": (
+            "POST",
+            "api/v1/chart/data",
+            {
+                "json": {
+                    "datasource": {"id": chart["datasource"], "type": "table"},
+                    "queries": [{"metrics": ["revenue"]}],
+                }
+            },
+        ),
+        "chart list": ("GET", "api/v1/chart/", {}),
+        "databases": ("GET", "api/v1/database/", {}),
+        "SQL Lab": (
+            "POST",
+            "api/v1/sqllab/execute/",
+            {"json": {"database_id": 1, "sql": "SELECT 1"}},
+        ),
+        "roles": ("GET", "api/v1/security/roles/", {}),
+        "users": ("GET", "api/v1/security/users/", {}),
+        "change embedding": (
+            "PUT",
+            "api/v1/dashboard/sales-overview/embedded",
+            {"json": {"allowed_domains": []}},
+        ),
+        "change dashboard": (
+            "PUT",
+            f"api/v1/dashboard/{chart['dashboard']}",
+            {"json": {"published": False}},
+        ),
+    }
+    got = {
+        what: service.request(method, path, ok=range(100, 600), **kw).status_code
+        for what, (method, path, kw) in refused.items()
+    }
+    assert all(status in (401, 403) for status in got.values()), got
+    embedded = service.request("GET", "api/v1/dashboard/sales-overview/embedded").json()
+    assert embedded["result"]["uuid"] == world.embedded
+
+
+def test_plan_after_up_is_clean_access_included(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What is in git is what runs: after `up` (and the service user), `plan` finds no drift,
+    the roles and dashboard access included."""
+    capsys.readouterr()
+    assert main(["--repo", str(world.repo), "--format", "json", "plan", "--env", "dev"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["changed"] is False, [c for c in plan["changes"] if c["action"] != "unchanged"]
+    names = {(c["kind"], c["name"]) for c in plan["changes"]}
+    assert {("role", "embed_guest"), ("role", "embed_broker")} <= names
+    assert ("access", "sales-overview") in names and ("access", TABBED) in names
 
 
 def test_forged_company_claim_is_refused(world: World) -> None:
@@ -212,26 +321,7 @@ _SERVICE_PASSWORDS: dict[str, str] = {}
 def _service_password(world: World) -> str:
     # the fixture gave the password to the broker only; a second user for this test
     if world.url not in _SERVICE_PASSWORDS:
-        pw = os.urandom(12).hex()
-        role = rows(
-            world.admin,
-            "api/v1/security/roles/",
-            [{"col": "name", "opr": "eq", "value": "embed_broker"}],
-        )[0]["id"]
-        world.admin.request(
-            "POST",
-            "api/v1/security/users/",
-            json={
-                "username": "embed-broker-2",
-                "first_name": "embed",
-                "last_name": "broker",
-                "email": "embed-broker-2@supersetctl.invalid",
-                "password": pw,
-                "active": True,
-                "roles": [role],
-            },
-        )
-        _SERVICE_PASSWORDS[world.url] = pw
+        _SERVICE_PASSWORDS[world.url] = service_user(world.repo, "embed-broker-2")
     return _SERVICE_PASSWORDS[world.url]
 
 
@@ -286,16 +376,37 @@ def test_a_valid_token_reads_no_chart_of_another_dashboard(world: World) -> None
         assert r.status_code in (401, 403), (dashboard, r.status_code, r.text[:200])
 
 
+@contextlib.contextmanager
+def _guest_role_with(world: World, *pairs: tuple[str, str]) -> Iterator[None]:
+    """The scratch copy's roles/embed-guest.yaml with ``pairs`` added, applied; the starter
+    file applied again after the block (the way a user would change the guest role)."""
+    file = world.repo / "infra" / "superset" / "provisioning" / "roles" / "embed-guest.yaml"
+    starter = file.read_text(encoding="utf-8")
+    extra = "".join(f"- [{perm}, {view}]\n" for perm, view in pairs)
+    file.write_text(starter + extra, encoding="utf-8")
+    try:
+        assert main(["--repo", str(world.repo), "apply", "--env", "dev"]) == 0
+        yield
+    finally:
+        file.write_text(starter, encoding="utf-8")
+        assert main(["--repo", str(world.repo), "apply", "--env", "dev"]) == 0
+
+
 def test_an_expired_token_exports_no_csv(world: World) -> None:
-    """apache/superset#24745: past its exp a guest token downloads nothing."""
+    """apache/superset#24745: past its exp a guest token downloads nothing. The starter guest
+    role exports no CSV at all; with ``can_csv`` added to it, a fresh token does and an expired
+    one still does not."""
     token = _mint(world, world.user_c1).json()["token"]
     chart = _chart(world, "sales-overview", "Revenue")
-    fresh = _chart_data(world, token, chart, dashboard=chart["dashboard"], fmt="csv")
-    assert fresh.status_code == 200 and "revenue" in fresh.text.lower()
+    starter = _chart_data(world, token, chart, dashboard=chart["dashboard"], fmt="csv")
+    assert starter.status_code == 403, (starter.status_code, starter.text[:200])
     claims = jwt.decode(token, options={"verify_signature": False})
     claims.update(iat=int(time.time()) - 400, exp=int(time.time()) - 100)
     expired = jwt.encode(claims, world.guest_secret, algorithm="HS256")
-    r = _chart_data(world, expired, chart, dashboard=chart["dashboard"], fmt="csv")
+    with _guest_role_with(world, ("can_csv", "Superset")):
+        fresh = _chart_data(world, token, chart, dashboard=chart["dashboard"], fmt="csv")
+        assert fresh.status_code == 200 and "revenue" in fresh.text.lower(), fresh.status_code
+        r = _chart_data(world, expired, chart, dashboard=chart["dashboard"], fmt="csv")
     assert r.status_code in (401, 403), (r.status_code, r.text[:200])
     assert "revenue" not in r.text.lower()
 

@@ -1,22 +1,25 @@
 """An embedding world for the browser test and the bench: a local stack (`supersetctl up` on a
-scratch copy: seeded Odoo, analytics views, starter dashboards), set up for embedding through
-Superset's REST API (the guest role, the broker's service user with its permissions, the
-embedding of sales-overview), Odoo's read-only role for the broker, the broker (uvicorn in a
-thread) and a tiny host standing in for Odoo: a login (a cookie), a page loading the pinned
-embedded SDK from ``embed/host/node_modules``, and a controller that signs a caller token for
-the logged-in user and asks the broker.
+scratch copy: seeded Odoo, analytics views, starter dashboards) set up for embedding from the
+copy's own files, as a user would: `up` applies the provisioning folder, roles (embed_guest,
+embed_broker) and dashboard access (sales-overview embedded from ``vars.EMBED_HOST_ORIGIN``,
+here the host page's origin); ``supersetctl embed service-user`` makes the broker's user.
+Test-only additions are files too: a two-tab copy of sales-overview (a dashboard folder and its
+access file). Then Odoo's read-only role for the broker, the broker (uvicorn in a thread) and a
+tiny host standing in for Odoo: a login (a cookie), a page loading the pinned embedded SDK from
+``embed/host/node_modules``, and a controller that signs a caller token for the logged-in user
+and asks the broker.
 """
 
 from __future__ import annotations
 
 import contextlib
 import http.server
-import json
 import os
 import re
 import shutil
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import psycopg
+from ruamel.yaml import YAML
 
 from supersetctl.cli import main
 from supersetctl.contract.environment import load_environment
@@ -38,12 +42,6 @@ from tests.support.helpers import REPO_ROOT, copy_repo
 from tests.support.postgres import _scratch
 
 SDK = REPO_ROOT / "embed" / "host" / "node_modules" / "@superset-ui" / "embedded-sdk" / "bundle"
-SERVICE_PERMISSIONS = (
-    ("can_grant_guest_token", "SecurityRestApi"),
-    ("can_read", "SecurityRestApi"),
-    ("can_read", "Dashboard"),
-    ("can_read", "Dataset"),
-)
 
 
 @dataclass
@@ -86,90 +84,29 @@ def rows(admin: SupersetClient, path: str, filters: list[dict[str, Any]]) -> lis
     return list(admin.request("GET", path, params={"q": q}).json()["result"])
 
 
-def _role(admin: SupersetClient, name: str, perms: list[int]) -> int:
-    found = rows(admin, "api/v1/security/roles/", [{"col": "name", "opr": "eq", "value": name}])
-    rid = (
-        found[0]["id"]
-        if found
-        else admin.request("POST", "api/v1/security/roles/", json={"name": name}).json()["id"]
-    )
-    admin.request(
-        "POST",
-        f"api/v1/security/roles/{rid}/permissions",
-        json={"permission_view_menu_ids": perms},
-    )
-    return int(rid)
-
-
-def _setup_superset(admin: SupersetClient, password: str, host_origin: str) -> str:
-    """The guest role (Gamma's permissions: reads, no dataset access of its own), the service
-    user, and sales-overview embedded for the host origin; returns the embedded uuid."""
-    count = int(admin.request("GET", "api/v1/security/permissions-resources/").json()["count"])
-    pvms = []
-    for page in range(count // 100 + 1):  # ordered: an unordered page may repeat or skip rows
-        q = rison({"page": page, "page_size": 100, "order_column": "id", "order_direction": "asc"})
-        pvms += admin.request(
-            "GET", "api/v1/security/permissions-resources/", params={"q": q}
-        ).json()["result"]
-    by_name = {(p["permission"]["name"], p["view_menu"]["name"]): p["id"] for p in pvms}
-    assert len(by_name) == count
-    gamma = rows(admin, "api/v1/security/roles/", [{"col": "name", "opr": "eq", "value": "Gamma"}])
-    gamma_perms = admin.request(
-        "GET", f"api/v1/security/roles/{gamma[0]['id']}/permissions/"
-    ).json()["result"]
-    guest_ids = [int(p["id"]) for p in gamma_perms]
-    _role(admin, "embed_guest", guest_ids)
-    # and metadata access to the dashboard's datasets: Superset lists a dashboard (and a
-    # dataset) only to a user who may access one of its datasets
-    datasets = admin.request("GET", "api/v1/dashboard/sales-overview/datasets").json()["result"]
-    suffixes = tuple(f"(id:{d['id']})" for d in datasets)
-    access = [
-        pid
-        for (perm, view), pid in by_name.items()
-        if perm == "datasource_access" and view.endswith(suffixes)
-    ]
-    assert len(access) == len(datasets)
-    service = [by_name[k] for k in SERVICE_PERMISSIONS] + access
-    service_role = _role(admin, "embed_broker", service)
-    admin.request(
-        "POST",
-        "api/v1/security/users/",
-        json={
-            "username": "embed-broker",
-            "first_name": "embed",
-            "last_name": "broker",
-            "email": "embed-broker@supersetctl.invalid",
-            "password": password,
-            "active": True,
-            "roles": [service_role],
-        },
-    )
-    _tabbed_dashboard(admin)
-    for slug in (TABBED, "sales-overview"):
-        made = admin.request(
-            "POST", f"api/v1/dashboard/{slug}/embedded", json={"allowed_domains": [host_origin]}
-        ).json()
-    return str(made["result"]["uuid"])
-
-
 TABBED = "sales-in-tabs"
 TABS = {
     "Orders": ("Confirmed orders", "Quotations and orders", "Orders by state", "Top customers"),
     "Revenue": ("Revenue", "Average order", "Revenue by month", "Revenue by product category"),
 }
+TABBED_NS = uuid.UUID("6f1c9e0a-5b7d-4c1e-9a43-2d8f0b1e7c55")
 
 
-def _tabbed_dashboard(admin: SupersetClient) -> int:
-    """sales-overview's eight charts on two tabs (apache/superset#28314: RLS on every tab)."""
-    charts = {
-        c["slice_name"]: c
-        for c in admin.request("GET", "api/v1/dashboard/sales-overview/charts").json()["result"]
-    }
-    made = admin.request(
-        "POST",
-        "api/v1/dashboard/",
-        json={"dashboard_title": "Sales in tabs", "slug": TABBED, "published": True},
-    ).json()
+def write_tabbed_dashboard(repo: Path) -> None:
+    """sales-overview's eight charts on two tabs (apache/superset#28314: RLS on every tab), as
+    provisioning files of the scratch copy: a dashboard folder (charts copied with their own
+    uuids) and its access file, embeddable from the host origin like sales-overview."""
+    root = repo / "infra" / "superset" / "provisioning"
+    source = root / "dashboards" / "sales-overview"
+    target = root / "dashboards" / TABBED
+    (target / "charts").mkdir(parents=True)
+    uuids: dict[str, str] = {}
+    for file in sorted((source / "charts").glob("*.yaml")):
+        chart = load_yaml(file)
+        new = str(uuid.uuid5(TABBED_NS, chart["uuid"]))
+        uuids[chart["slice_name"]] = new
+        dump_yaml(target / "charts" / file.name, {**chart, "uuid": new})
+    dashboard = load_yaml(source / "dashboard.yaml")
     position: dict[str, Any] = {
         "DASHBOARD_VERSION_KEY": "v2",
         "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["TABS-main"]},
@@ -194,26 +131,83 @@ def _tabbed_dashboard(admin: SupersetClient) -> int:
         position[row] = {
             "type": "ROW",
             "id": row,
-            "children": [f"CHART-{charts[t]['id']}" for t in titles],
+            "children": [f"CHART-{name}-{i}" for i in range(len(titles))],
             "parents": parents[:3],
             "meta": {"background": "BACKGROUND_TRANSPARENT"},
         }
-        for title in titles:
-            chart = charts[title]
-            position[f"CHART-{chart['id']}"] = {
+        for i, title in enumerate(titles):
+            position[f"CHART-{name}-{i}"] = {
                 "type": "CHART",
-                "id": f"CHART-{chart['id']}",
+                "id": f"CHART-{name}-{i}",
                 "children": [],
                 "parents": parents,
-                "meta": {"chartId": chart["id"], "width": 3, "height": 50, "sliceName": title},
+                "meta": {
+                    "chartId": len(position),  # the importer sets it from the uuid
+                    "width": 3,
+                    "height": 50,
+                    "sliceName": title,
+                    "uuid": uuids[title],
+                },
             }
-    metadata = {"positions": position, "native_filter_configuration": []}
-    admin.request(
-        "PUT",
-        f"api/v1/dashboard/{made['id']}",
-        json={"position_json": json.dumps(position), "json_metadata": json.dumps(metadata)},
+    metadata = {**dashboard["metadata"], "native_filter_configuration": []}
+    dump_yaml(
+        target / "dashboard.yaml",
+        {
+            **dashboard,
+            "dashboard_title": "Sales in tabs",
+            "slug": TABBED,
+            "uuid": str(uuid.uuid5(TABBED_NS, dashboard["uuid"])),
+            "position": position,
+            "metadata": metadata,
+        },
     )
-    return int(made["id"])
+    access = (root / "dashboard_access" / "sales-overview.yaml").read_text(encoding="utf-8")
+    (root / "dashboard_access" / f"{TABBED}.yaml").write_text(
+        access.replace("dashboard: sales-overview", f"dashboard: {TABBED}"), encoding="utf-8"
+    )
+
+
+def load_yaml(path: Path) -> Any:
+    return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+
+
+def dump_yaml(path: Path, data: Any) -> None:
+    yaml = YAML()
+    yaml.default_flow_style = False
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(data, out)
+
+
+def set_host_origin(repo: Path, origin: str) -> None:
+    """The host page's origin as config/dev's EMBED_HOST_ORIGIN (the embedded allowed domain
+    of the access files) and as embed.yaml's one allowed origin; the tabbed copy joins the
+    allowlist with sales-overview's template."""
+    config = repo / "config" / "dev" / "environment.yaml"
+    text = config.read_text(encoding="utf-8")
+    text, n = re.subn(r"(EMBED_HOST_ORIGIN:) \S+", rf"\g<1> {origin}", text)
+    assert n == 1, "config/dev/environment.yaml: vars.EMBED_HOST_ORIGIN"
+    config.write_text(text, encoding="utf-8")
+    embed_yaml = repo / "config" / "dev" / "embed.yaml"
+    text = embed_yaml.read_text(encoding="utf-8").replace("http://127.0.0.1:8069", origin)
+    embed_yaml.write_text(text + f"  - dashboard: {TABBED}\n    rls: sales\n", encoding="utf-8")
+
+
+def service_user(repo: Path, username: str) -> str:
+    """``supersetctl embed service-user --env dev`` for ``username`` (the embed_broker role
+    applied from git), a fresh password; the password."""
+    password = os.urandom(12).hex()
+    given = {"EMBED_SUPERSET_USERNAME": username, "EMBED_SUPERSET_PASSWORD": password}
+    old = {k: os.environ.get(k) for k in given}
+    os.environ.update(given)
+    try:
+        assert main(["--repo", str(repo), "embed", "service-user", "--env", "dev"]) == 0
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return password
 
 
 HOST_PAGE = """<!doctype html><html><head><title>Host</title>
@@ -321,18 +315,23 @@ def embed_world(superset_runtime: Path) -> Iterator[World]:
     os.environ["SUPERSETCTL_RUNTIME_VENV"] = str(superset_runtime)
     servers: list[Any] = []
     try:
-        assert main(["--repo", str(repo), "up"]) == 0, "supersetctl up failed"
         url = f"http://127.0.0.1:{superset_port}"
-        dev = dev_env(repo)
-        admin_pw = (repo / ".local" / "superset" / "admin.password").read_text().strip()
-        guest_secret = (repo / ".local" / "superset" / "guest_token_secret").read_text().strip()
-        admin = SupersetClient(url, Credentials("admin", admin_pw))
         shared: dict[str, Any] = {"superset_url": url}
         host = host_server(shared)
         servers.append(host)
         host_url = f"http://127.0.0.1:{host.server_address[1]}"
-        service_pw = os.urandom(12).hex()
-        embedded = _setup_superset(admin, service_pw, host_url)
+        # Superset set up from the copy's files only: `up` applies the provisioning folder,
+        # roles (embed_guest, embed_broker) and dashboard access (embedded from the host)
+        set_host_origin(repo, host_url)
+        write_tabbed_dashboard(repo)
+        assert main(["--repo", str(repo), "up"]) == 0, "supersetctl up failed"
+        dev = dev_env(repo)
+        admin_pw = (repo / ".local" / "superset" / "admin.password").read_text().strip()
+        guest_secret = (repo / ".local" / "superset" / "guest_token_secret").read_text().strip()
+        admin = SupersetClient(url, Credentials("admin", admin_pw))
+        service_pw = service_user(repo, "embed-broker")
+        embedded = admin.request("GET", "api/v1/dashboard/sales-overview/embedded").json()
+        embedded = str(embedded["result"]["uuid"])
         odoo_admin = dev["ODOO_ADMIN_DATABASE_URL"]
         ro_pw = os.urandom(12).hex()
         with psycopg.connect(odoo_admin, autocommit=True) as conn:
@@ -351,11 +350,6 @@ def embed_world(superset_runtime: Path) -> Iterator[World]:
             "EMBED_SUPERSET_PASSWORD": service_pw,
             "EMBED_ODOO_DSN": dsn,
         }
-        # the tabbed copy joins the allowlist, with the same template
-        # and the host's origin is the one allowed to frame
-        embed_yaml = repo / "config" / "dev" / "embed.yaml"
-        text = embed_yaml.read_text().replace("http://127.0.0.1:8069", host_url)
-        embed_yaml.write_text(text + f"  - dashboard: {TABBED}\n    rls: sales\n", encoding="utf-8")
         env = load_environment(RepoPaths(repo), "dev", environ=environ)
         broker_port = free_port()
         uv, _ = broker_thread(create_app(build_broker(env)), broker_port)

@@ -10,7 +10,7 @@ import typer
 
 from supersetctl.cli._app import app
 from supersetctl.cli._options import EnvOpt, UrlOpt, environment
-from supersetctl.cli._output import write
+from supersetctl.cli._output import emit_json, is_json, write
 
 embed_app = typer.Typer(
     name="embed",
@@ -57,3 +57,38 @@ def serve(
     audit.propagate = False
     write(f"embed broker for {env} on http://{host}:{port} (POST /guest-token)\n")
     run(broker, host=host, port=port)
+
+
+@embed_app.command("service-user")
+def service_user(env: EnvOpt = "dev", url: UrlOpt = None) -> None:
+    """Create or update the broker's Superset service user, with the embed_broker role only.
+
+    The user name and password come from the variables config/<env>/embed.yaml names under
+    service_user (the ones `embed serve` logs in with); the role comes from git
+    (infra/superset/provisioning/roles/embed-broker.yaml), so run `apply` first. Idempotent:
+    a second run sets the password, the one role and `active` again. Runs as the
+    environment's admin (its admin variables or SUPERSET_ACCESS_TOKEN).
+
+    Example:
+
+    \b
+        supersetctl apply --env dev                       # the roles, the dashboards' embedding
+        export EMBED_SUPERSET_USERNAME=embed-broker EMBED_SUPERSET_PASSWORD=$(openssl rand -hex 24)
+        supersetctl embed service-user --env dev
+    """
+    from supersetctl import provision
+    from supersetctl.embed import load_embed_config
+    from supersetctl.embed.service_user import ensure_service_user
+
+    environ = environment(env, url=url)
+    names = load_embed_config(environ.paths, env).service_user
+    user = environ.environ.get(names.username_env) or environ.require(
+        names.username_env, why="the embedding service user"
+    )  # a user name is no secret: it stays readable in the output
+    password = environ.require(names.password_env, why="its password")
+    with provision.client_for(environ) as client:
+        made = ensure_service_user(client, user, password)
+    if is_json():
+        emit_json({"username": made.username, "role": made.role, "action": made.action})
+        return
+    write(f"{made.action} Superset user {made.username} with role {made.role} only\n")

@@ -5,7 +5,7 @@
 - ``companies.py``: user -> company, server side (Odoo's ``res_users``, or a file);
 - ``broker.py``: the decision and the audit line;
 - ``app.py``: the Starlette app on HTTP;
-- ``roles.py``: the service user's and the guest's Superset roles, as permission lists.
+- ``service_user.py``: the broker's Superset user, with the embed_broker role from git.
 
 Secrets come from environment variables only (named in ``embed.yaml``), so the broker runs the
 same as an App Platform component, beside Odoo, or behind a Supabase Edge Function that
