@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from supersetctl.local.postgres import free_port
 from supersetctl.local.runtime import ensure_venv, runtime_for
 from supersetctl.local.stack import LocalStack
 from supersetctl.paths import RepoPaths
-from tests.support.helpers import REPO_ROOT, copy_repo
+from tests.support.helpers import REPO_ROOT, copy_repo, set_dev_ports
 from tests.support.postgres import _scratch, postgres_binaries
 from tests.support.upgrade import broken_runtime
 
@@ -101,21 +100,13 @@ class Stack:
         return str(json.loads((self.repo / ".local" / "runtime.json").read_text())["version"])
 
 
-def _set_ports(repo: Path, superset_port: int, pg_port: int) -> None:
-    config = repo / "config" / "dev" / "environment.yaml"
-    text = config.read_text(encoding="utf-8")
-    text = re.sub(r"(url: http://127\.0\.0\.1):\d+", rf"\g<1>:{superset_port}", text, count=1)
-    text = re.sub(r"(\n\s+port:) \d+", rf"\g<1> {pg_port}", text, count=1)
-    config.write_text(text, encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def stack(superset_runtime: Path, previous_runtime: Path) -> Iterator[Stack]:
     postgres_binaries()
     scratch = _scratch("supersetctl-upgrade-")
     repo = copy_repo(scratch / "repo", ("infra", "config", "image"))
     superset_port, pg_port = free_port(), free_port()
-    _set_ports(repo, superset_port, pg_port)
+    set_dev_ports(repo, superset_port, pg_port)
     s = Stack(repo, f"http://127.0.0.1:{superset_port}", superset_runtime)
     os.environ["SUPERSETCTL_RUNTIME_VENV"] = str(superset_runtime)
     os.environ["SUPERSETCTL_RUNTIME_CACHE"] = str(runtime_cache())

@@ -38,7 +38,7 @@ from supersetctl.local.stack import LocalStack
 from supersetctl.paths import RepoPaths
 from supersetctl.superset import Credentials, SupersetClient
 from supersetctl.superset.rison import dumps as rison
-from tests.support.helpers import REPO_ROOT, copy_repo
+from tests.support.helpers import REPO_ROOT, copy_repo, set_dev_ports
 from tests.support.postgres import _scratch
 
 SDK = REPO_ROOT / "embed" / "host" / "node_modules" / "@superset-ui" / "embedded-sdk" / "bundle"
@@ -60,14 +60,6 @@ class World:
     user_c2: int
     odoo_admin_url: str
     service_password: str = field(repr=False, default="")
-
-
-def set_ports(repo: Path, superset_port: int, pg_port: int) -> None:
-    config = repo / "config" / "dev" / "environment.yaml"
-    text = config.read_text(encoding="utf-8")
-    text = re.sub(r"(url: http://127\.0\.0\.1):\d+", rf"\g<1>:{superset_port}", text, count=1)
-    text = re.sub(r"(\n\s+port:) \d+", rf"\g<1> {pg_port}", text, count=1)
-    config.write_text(text, encoding="utf-8")
 
 
 def dev_env(repo: Path) -> dict[str, str]:
@@ -310,7 +302,7 @@ def embed_world(superset_runtime: Path) -> Iterator[World]:
     scratch = _scratch("supersetctl-embed-")
     repo = copy_repo(scratch / "repo", ("infra", "config", "image"))
     superset_port, pg_port = free_port(), free_port()
-    set_ports(repo, superset_port, pg_port)
+    set_dev_ports(repo, superset_port, pg_port)
     old = os.environ.get("SUPERSETCTL_RUNTIME_VENV")
     os.environ["SUPERSETCTL_RUNTIME_VENV"] = str(superset_runtime)
     servers: list[Any] = []

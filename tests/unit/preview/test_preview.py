@@ -107,6 +107,7 @@ def test_the_base_files_come_from_the_ref_and_a_removed_dashboard_is_there(
     git(root, "commit", "-qm", "base")
     board = root / "infra/superset/provisioning/dashboards/crm-pipeline/dashboard.yaml"
     board.unlink()
+    (root / "infra/superset/provisioning/dashboard_access/crm-pipeline.yaml").unlink()
     env = _env(root)
     base = base_files(env, "HEAD", tmp_path / "base")
     assert base.paths.root == tmp_path / "base" and base.config is env.config
