@@ -10,12 +10,14 @@ without origins); these rules say so in review, before anything is deployed.
 from __future__ import annotations
 
 import ast
+import fnmatch
+import re
 from collections.abc import Iterator
 
 from pydantic import ValidationError
 
 from supersetctl.errors import ConfigError
-from supersetctl.yamlio import load_document
+from supersetctl.yamlio import Document, load_document
 
 from .appspec import EnvVar
 from .context import Context
@@ -200,9 +202,52 @@ def _embed_files(ctx: Context) -> None:
             ctx.add(rel, (exc.line or 0, 0), "CT-SYNTAX", exc.message, exc.hint or "")
             continue
         try:
-            EmbedConfig.model_validate(doc.data)
+            embed = EmbedConfig.model_validate(doc.data)
         except ValidationError as exc:
             ctx.findings.extend(schema_findings(doc, exc, "EMBED-CONFIG"))
+            continue
+        _embeddable(ctx, env, doc, embed)
+
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
+def _not_embeddable(ctx: Context, env: str, rel: str) -> str | None:
+    """Why ``dashboard_access/<slug>.yaml`` does not make the dashboard embeddable in ``env``
+    (None when it does)."""
+    cfg = ctx.configs.get(env)
+    if any(fnmatch.fnmatchcase(rel, p) for p in (cfg.provisioning.exclude if cfg else [])):
+        return f"config/{env} leaves {rel} out (provisioning.exclude)"
+    file = ctx.paths.provisioning / rel
+    if not file.exists():
+        return f"there is no infra/superset/provisioning/{rel}"
+    try:
+        data = load_document(file, ctx.paths.rel(file)).data
+    except ConfigError:
+        return None  # the provisioning rules report a file that does not parse
+    embedded = data.get("embedded") if isinstance(data, dict) else None
+    if isinstance(embedded, dict) and embedded.get("allowed_domains"):
+        return None
+    return f"{rel} does not embed it (embedded: false, or no allowed_domains)"
+
+
+def _embeddable(ctx: Context, env: str, doc: Document, embed: EmbedConfig) -> None:
+    """Every dashboard the broker allowlists by slug is embeddable from git in ``env``:
+    otherwise the broker finds no embedded uuid and answers 502 for it."""
+    for i, entry in enumerate(embed.dashboards):
+        if _UUID.match(entry.dashboard):
+            continue  # named by its embedded uuid: only the instance knows that one
+        why = _not_embeddable(ctx, env, f"dashboard_access/{entry.dashboard}.yaml")
+        if why:
+            ctx.add(
+                doc.path,
+                ctx.at(doc, ("dashboards", i, "dashboard")),
+                "EMBED-NOT-EMBEDDABLE",
+                f"the broker allowlists dashboard {entry.dashboard}, but {why}: it would "
+                "answer 502 for it",
+                "give the dashboard `embedded: {allowed_domains: [...]}` in its "
+                "dashboard_access file, or take it out of this allowlist",
+            )
 
 
 def rule_embedding(ctx: Context) -> None:

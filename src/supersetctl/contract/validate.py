@@ -72,6 +72,7 @@ RULES: dict[str, str] = {
     "CFG-CSRF": "CSRF protection is off, or explore views are exempted from it",
     "CFG-EMBED-ORIGINS": "embedding is on but no host origin may frame Superset",
     "EMBED-CONFIG": "config/<env>/embed.yaml breaks its schema (allowlist, RLS templates)",
+    "EMBED-NOT-EMBEDDABLE": "the broker allowlists a dashboard git does not make embeddable",
     "PV-UNDECLARED-VAR": "a ${VAR} under provisioning/ is not declared for an environment",
     "ENV-TEMPLATE-MISSING": "the runtime config reads a variable the env template lacks",
     "ENV-TEMPLATE-VALUE": "the env template holds a value that is not a placeholder",

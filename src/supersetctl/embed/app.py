@@ -77,8 +77,12 @@ async def _body(request: Request) -> GuestTokenRequest:
 def create_app(broker: Broker) -> Starlette:
     async def guest_token(request: Request) -> JSONResponse:
         try:
-            token = _bearer(request)
-            body = await _body(request)
+            try:
+                token = _bearer(request)
+                body = await _body(request)
+            except Refused as refused:  # before any decision: audited here, not by mint
+                broker.audit_refusal(refused.code)
+                raise
             minted = await broker.mint(token, body.dashboard)
         except Refused as refused:
             return _error(refused.status, refused.code, refused.message)

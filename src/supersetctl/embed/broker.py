@@ -184,6 +184,11 @@ class Broker:
             for ref, rule in zip(refs, templates, strict=True)
         ]
 
+    def audit_refusal(self, reason: str) -> None:
+        """The audit line of a request refused before it names a caller or a dashboard (no
+        bearer token, a body with unknown or invalid fields)."""
+        self._audit("refused", None, None, "", 0, "", reason)
+
     def _audit(
         self,
         event: str,

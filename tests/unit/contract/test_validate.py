@@ -805,3 +805,28 @@ def test_embed_file_breaking_its_schema_fails_with_the_line(repo_copy: RepoPaths
     found = _only(validate_repo(repo_copy, ["dev"]), "EMBED-CONFIG")
     assert [(f.path, f.line) for f in found] == [("config/dev/embed.yaml", line)]
     assert "column = {company_id}" in found[0].message
+
+
+def test_an_allowlisted_dashboard_git_does_not_embed_fails_with_the_line(
+    repo_copy: RepoPaths,
+) -> None:
+    embed = repo_copy.config_dir("dev") / "embed.yaml"
+    assert not _only(validate_repo(repo_copy, ["dev"]), "EMBED-NOT-EMBEDDABLE")  # as shipped
+    text = embed.read_text()
+    more = "    rls: sales\n  - dashboard: crm-pipeline\n    rls: sales\n"
+    text = text.replace("    rls: sales\n", more)
+    embed.write_text(text)
+    line = text.splitlines().index("  - dashboard: crm-pipeline") + 1
+    found = _only(validate_repo(repo_copy, ["dev"]), "EMBED-NOT-EMBEDDABLE")
+    assert [(f.path, f.line) for f in found] == [("config/dev/embed.yaml", line)]
+    assert "crm-pipeline" in found[0].message and "embedded: false" in found[0].message
+    # made embeddable in git: it passes; left out by the environment: it fails again
+    access = repo_copy.provisioning / "dashboard_access" / "crm-pipeline.yaml"
+    embeddable = "embedded:\n  allowed_domains: [http://127.0.0.1:8069]"
+    access.write_text(access.read_text().replace("embedded: false", embeddable))
+    assert not _only(validate_repo(repo_copy, ["dev"]), "EMBED-NOT-EMBEDDABLE")
+    config = repo_copy.env_config("dev")
+    left_out = "    - dashboard_access/crm-pipeline.yaml\n    - databases/supabase.yaml"
+    config.write_text(config.read_text().replace("    - databases/supabase.yaml", left_out))
+    found = _only(validate_repo(repo_copy, ["dev"]), "EMBED-NOT-EMBEDDABLE")
+    assert "provisioning.exclude" in found[0].message

@@ -155,7 +155,10 @@ def test_a_token_scoped_to_the_users_company_on_every_dataset(
     assert fake.logins == 1
 
 
-def test_unknown_fields_and_bad_bodies_are_refused(client: BrokerClient, key: str) -> None:
+def test_unknown_fields_and_bad_bodies_are_refused(
+    client: BrokerClient, key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=AUDIT_LOGGER)
     r = _post(client, key, {"dashboard": "sales-overview", "company_id": 2})
     assert (r.status_code, r.json()["error"]) == (422, "unknown_fields")
     assert "company_id" in r.json()["message"]
@@ -163,6 +166,10 @@ def test_unknown_fields_and_bad_bodies_are_refused(client: BrokerClient, key: st
     assert (r.status_code, r.json()["error"]) == (422, "invalid_body")
     r = client.post("/guest-token", content=b"dashboard=x", headers={"Authorization": "Bearer x"})
     assert r.status_code in (401, 415)
+    # each refusal has its audit line, though no caller or dashboard was read
+    audit = [json.loads(rec.getMessage()) for rec in caplog.records if rec.name == AUDIT_LOGGER]
+    assert [a["reason"] for a in audit][:2] == ["unknown_fields", "invalid_body"]
+    assert len(audit) == 3 and {a["event"] for a in audit} == {"refused"}
 
 
 def test_callers_and_dashboards_outside_the_rules_are_refused(

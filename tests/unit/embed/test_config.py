@@ -31,7 +31,7 @@ def _config(**change: Any) -> dict[str, Any]:
 
 def test_the_dev_file_loads(repo_copy: RepoPaths) -> None:
     config = load_embed_config(repo_copy, "dev")
-    assert [d.dashboard for d in config.dashboards] == ["sales-overview", "crm-pipeline"]
+    assert [d.dashboard for d in config.dashboards] == ["sales-overview"]
     assert all(rule.dataset for rules in config.rls_templates.values() for rule in rules)
 
 
@@ -78,7 +78,7 @@ def test_invalid_files_are_refused(change: dict[str, Any]) -> None:
 
 def test_a_broken_file_names_its_line(repo_copy: RepoPaths) -> None:
     file = repo_copy.config_dir("dev") / "embed.yaml"
-    file.write_text(file.read_text().replace("rls: crm", "rls: nope"))
+    file.write_text(file.read_text().replace("rls: sales", "rls: nope"))
     with pytest.raises(ConfigError) as info:
         load_embed_config(repo_copy, "dev")
     assert info.value.path == "config/dev/embed.yaml"
