@@ -107,6 +107,11 @@ def stack(superset_runtime: Path, previous_runtime: Path) -> Iterator[Stack]:
     repo = copy_repo(scratch / "repo", ("infra", "config", "image"))
     superset_port, pg_port = free_port(), free_port()
     set_dev_ports(repo, superset_port, pg_port)
+    # the repo as it was on 6.0.0: the guest role's `can_read` on CurrentUserRestApi came with
+    # 6.1.0 (6.0.0 serves /api/v1/me/roles/ to anyone), so 6.0.0 has no such permission
+    guest = repo / "infra/superset/provisioning/roles/embed-guest.yaml"
+    lines = guest.read_text().splitlines(keepends=True)
+    guest.write_text("".join(x for x in lines if "CurrentUserRestApi" not in x))
     s = Stack(repo, f"http://127.0.0.1:{superset_port}", superset_runtime)
     os.environ["SUPERSETCTL_RUNTIME_VENV"] = str(superset_runtime)
     os.environ["SUPERSETCTL_RUNTIME_CACHE"] = str(runtime_cache())
