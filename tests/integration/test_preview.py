@@ -34,14 +34,18 @@ CHART = "infra/superset/provisioning/dashboards/inventory-movements/charts/moves
 def _preview(repo: Path, runtime: Path, *args: str) -> tuple[int, str, str]:
     """The command as a user runs it, in its own process (the session's browser fixture
     holds Playwright's loop in this one)."""
-    done = subprocess.run(
-        [CLI, "--repo", str(repo), "--format", "json", "preview", "--env", "dev", *args],
-        env={**os.environ, "SUPERSETCTL_RUNTIME_VENV": str(runtime)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            [CLI, "-vv", "--repo", str(repo), "--format", "json", "preview", "--env", "dev", *args],
+            env={**os.environ, "SUPERSETCTL_RUNTIME_VENV": str(runtime)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:  # say where it stopped: its progress lines
+        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
+        raise AssertionError(f"preview {' '.join(args)} timed out; its stderr:\n{err}") from None
     return done.returncode, done.stdout, done.stderr
 
 
