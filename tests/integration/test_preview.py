@@ -40,11 +40,12 @@ def _preview(repo: Path, runtime: Path, *args: str) -> tuple[int, str, str]:
             env={**os.environ, "SUPERSETCTL_RUNTIME_VENV": str(runtime)},
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=600,  # above 4 shots x --timeout 60: a shot that never renders is reported
             check=False,
         )
     except subprocess.TimeoutExpired as exc:  # say where it stopped: its progress lines
-        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
+        raw = exc.stderr or ""
+        err = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
         raise AssertionError(f"preview {' '.join(args)} timed out; its stderr:\n{err}") from None
     return done.returncode, done.stdout, done.stderr
 
@@ -62,7 +63,7 @@ def test_preview_of_a_chart_change_before_and_after(
     changed = original.replace("donut: true", "donut: false")
     chart.write_text(changed.replace("show_legend: true", "show_legend: false"), encoding="utf-8")
     out = tmp_path / "preview"
-    args = ["--changed-since", "HEAD", "--out", str(out)]
+    args = ["--changed-since", "HEAD", "--out", str(out), "--timeout", "60"]
     boards = ["--dashboard", "inventory-movements", "--dashboard", "crm-pipeline"]
     try:
         # the stack does not show the change yet: refused, naming the fix
