@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import shutil
 import time
@@ -23,6 +24,8 @@ from typing import Any
 
 from supersetctl.errors import BrowserError, UsageError
 from supersetctl.redact import redact
+
+log = logging.getLogger(__name__)
 
 # Flags for a closed network: without the background-networking ones Chromium keeps trying
 # to reach its own services.
@@ -152,7 +155,18 @@ def login(context: Any, url: str, username: str, password: str, *, timeout: floa
             hint="check the credentials the environment names, and that Superset answers",
         ) from None
     finally:
-        page.close()
+        _close(page, ms)
+
+
+def _close(page: Any, ms: float) -> None:
+    """Close a page that may still be loading: closed mid-load (the welcome page's requests
+    in flight) ``page.close()`` once never returned and held the run; a blank page first, whose
+    navigation has a timeout, leaves nothing in flight."""
+    try:
+        page.goto("about:blank", wait_until="commit", timeout=ms)
+    except Exception as exc:  # the page may be gone already; closing is all that is left
+        log.debug("blank before close: %s", exc)
+    page.close()
 
 
 # --- waiting for the charts ----------------------------------------------------------------------
@@ -288,4 +302,4 @@ def screenshot_dashboard(
     except _sync_api().Error as exc:  # the page crashed or went away mid-way
         raise BrowserError(f"{label}: {_first_line(exc)}") from None
     finally:
-        page.close()
+        _close(page, timeout * 1000)
