@@ -33,21 +33,27 @@ CHART = "infra/superset/provisioning/dashboards/inventory-movements/charts/moves
 
 def _preview(repo: Path, runtime: Path, *args: str) -> tuple[int, str, str]:
     """The command as a user runs it, in its own process (the session's browser fixture
-    holds Playwright's loop in this one)."""
-    try:
-        done = subprocess.run(
-            [CLI, "-vv", "--repo", str(repo), "--format", "json", "preview", "--env", "dev", *args],
-            env={**os.environ, "SUPERSETCTL_RUNTIME_VENV": str(runtime)},
-            capture_output=True,
-            text=True,
-            timeout=600,  # above 4 shots x --timeout 60: a shot that never renders is reported
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:  # say where it stopped: its progress lines
-        raw = exc.stderr or ""
-        err = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
-        raise AssertionError(f"preview {' '.join(args)} timed out; its stderr:\n{err}") from None
-    return done.returncode, done.stdout, done.stderr
+    holds Playwright's loop in this one). A run that hangs is tried again, three runs at the
+    most: Playwright has been seen to wait forever after the second login (an open bug, see
+    docs/preview.md); the last hung run's -vv log is kept if every one hangs."""
+    argv = [CLI, "-vv", "--repo", str(repo), "--format", "json", "preview", "--env", "dev", *args]
+    hung = ""
+    for _attempt in range(3):
+        try:
+            done = subprocess.run(
+                argv,
+                env={**os.environ, "SUPERSETCTL_RUNTIME_VENV": str(runtime)},
+                capture_output=True,
+                text=True,
+                timeout=150,  # 40-55 s when it works
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raw = exc.stderr or ""
+            hung = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
+            continue
+        return done.returncode, done.stdout, done.stderr
+    raise AssertionError(f"preview {' '.join(args)} hung 3 times; the last one's stderr:\n{hung}")
 
 
 def test_preview_of_a_chart_change_before_and_after(
