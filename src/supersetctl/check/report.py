@@ -8,16 +8,13 @@ from typing import Any
 
 from supersetctl.contract.environment import Environment
 from supersetctl.fsutil import report_to
+from supersetctl.markdown import cell, failed_section
 from supersetctl.redact import redact
 
 from .run import CheckReport, check_env
 
 MARKER = "<!-- supersetctl-check:{env} -->"
 _MAX_ROWS = 200  # GitHub refuses a comment over 65,536 characters
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def check_markdown(report: CheckReport, url: str = "") -> str:
@@ -48,9 +45,9 @@ def check_markdown(report: CheckReport, url: str = "") -> str:
         lines += ["| chart | error | dataset | dashboards |", "|---|---|---|---|"]
         for c in failed[:_MAX_ROWS]:
             lines.append(
-                f"| {_cell(c.name)} ({f'`{c.file}`' if c.file else f'id {c.id}, no file'}) | "
-                f"{_cell(c.message)} | "
-                f"{_cell(c.dataset)} | {_cell(', '.join(c.dashboards))} |"
+                f"| {cell(c.name)} ({f'`{c.file}`' if c.file else f'id {c.id}, no file'}) | "
+                f"{cell(c.message)} | "
+                f"{cell(c.dataset)} | {cell(', '.join(c.dashboards))} |"
             )
         if len(failed) > _MAX_ROWS:
             lines.append(f"| ... {len(failed) - _MAX_ROWS} more | | | |")
@@ -67,9 +64,8 @@ def check_markdown(report: CheckReport, url: str = "") -> str:
 
 def error_markdown(env: str, message: str) -> str:
     """The section of an environment whose check could not run."""
-    return redact(
-        f"{MARKER.format(env=env)}\n### supersetctl check: {env}: failed to run\n\n"
-        f"```\n{message}\n```\n"
+    return failed_section(
+        MARKER.format(env=env), f"supersetctl check: {env}: failed to run", message
     )
 
 

@@ -22,7 +22,7 @@ from supersetctl.contract.models import db_var_prefix
 from supersetctl.errors import ConfigError, DatabaseError, UsageError
 from supersetctl.progress import NO_PROGRESS, Progress
 from supersetctl.provision import Desired, load_desired
-from supersetctl.provision.report import touched_dashboards
+from supersetctl.provision.impact import touched_dashboards
 from supersetctl.superset.client import SupersetClient
 
 from .datasets import DatasetResult, dataset_name, probe_dataset

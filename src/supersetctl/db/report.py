@@ -8,6 +8,7 @@ from pathlib import Path
 
 from supersetctl.contract.environment import Environment
 from supersetctl.fsutil import report_to
+from supersetctl.markdown import failed_section
 from supersetctl.redact import redact
 
 from .access import plan_env
@@ -33,9 +34,7 @@ def plan_markdown(env: str, plan: Plan) -> str:
 
 
 def error_markdown(env: str, message: str) -> str:
-    return redact(
-        f"{MARKER.format(env=env)}\n### supersetctl db plan: {env}: failed\n\n```\n{message}\n```\n"
-    )
+    return failed_section(MARKER.format(env=env), f"supersetctl db plan: {env}: failed", message)
 
 
 def plan_report(env: Environment, markdown: Path | None = None) -> Plan:

@@ -30,6 +30,7 @@ import httpx
 
 from supersetctl.contract.environment import Environment
 from supersetctl.errors import SupersetAPIError, UsageError
+from supersetctl.markdown import cell
 from supersetctl.redact import redact, register, register_uri
 from supersetctl.superset import Credentials, SupersetClient, probe_health
 
@@ -357,6 +358,5 @@ def report_markdown(report: HealthReport, label: str) -> str:
              "| check | status | ms | detail |", "|---|---|---|---|"]  # fmt: skip
     for c in report.checks:
         ms = f"{c.elapsed_ms:.0f}" if c.elapsed_ms is not None else "-"
-        detail = c.detail.replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {c.name} | {c.status} | {ms} | {detail} |")
+        lines.append(f"| {c.name} | {c.status} | {ms} | {cell(c.detail)} |")
     return redact("\n".join(lines) + "\n")

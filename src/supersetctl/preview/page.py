@@ -8,6 +8,7 @@ import html
 from pathlib import Path
 
 from supersetctl.fsutil import atomic_write
+from supersetctl.markdown import cell, failed_section
 from supersetctl.redact import redact
 
 from .model import DashboardPreview, PreviewReport
@@ -89,10 +90,6 @@ def index_html(report: PreviewReport) -> str:
     return redact("\n".join(parts) + "\n")
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def preview_markdown(report: PreviewReport, url: str = "") -> str:
     """The Markdown section of one environment's preview (starts with its marker)."""
     where = f" ({url})" if url else ""
@@ -117,16 +114,15 @@ def preview_markdown(report: PreviewReport, url: str = "") -> str:
             "charts with errors: " + ", ".join(d.chart_errors) if d.chart_errors else ""
         )
         lines.append(
-            f"| {_md(d.title)} (`{d.slug}`) | {d.status} | {score_text(d)} | {_md(problems)} |"
+            f"| {cell(d.title)} (`{d.slug}`) | {d.status} | {score_text(d)} | {cell(problems)} |"
         )
     return redact("\n".join(lines).rstrip() + "\n")
 
 
 def error_markdown(env: str, message: str) -> str:
     """The section of an environment whose preview could not run."""
-    return redact(
-        f"{MARKER.format(env=env)}\n### supersetctl preview: {env}: failed to run\n\n"
-        f"```\n{message}\n```\n"
+    return failed_section(
+        MARKER.format(env=env), f"supersetctl preview: {env}: failed to run", message
     )
 
 

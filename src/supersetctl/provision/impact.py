@@ -108,6 +108,11 @@ def impact(desired: Iterable[Desired]) -> dict[str, Reach]:
     return out
 
 
+def touched_dashboards(desired: Iterable[Desired]) -> dict[str, list[str]]:
+    """uuid of every file -> the titles of the dashboards it reaches (sorted)."""
+    return {uid: list(r.dashboards) for uid, r in impact(desired).items()}
+
+
 def _title(d: Desired) -> str:
     return str(d.data.get("dashboard_title") or d.uuid)
 

@@ -9,13 +9,12 @@ secret never reaches the comment even when a file or the instance holds one.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
+from supersetctl.markdown import failed_section
 from supersetctl.redact import redact
 
-from .impact import impact
-from .model import Change, Desired, Plan
+from .model import Change, Plan
 
 MARKER = "<!-- supersetctl-plan:{env} -->"
 _ICON = {"create": "+", "update": "~", "delete": "-", "conflict": "!", "foreign": "=",
@@ -23,11 +22,6 @@ _ICON = {"create": "+", "update": "~", "delete": "-", "conflict": "!", "foreign"
 _MAX_DIFFS = 20  # per change; the rest is counted
 _MAX_NAMES = 30  # charts or dashboards named per change; the rest is counted
 _MAX_CHANGES = 200  # GitHub refuses a comment over 65,536 characters
-
-
-def touched_dashboards(desired: Iterable[Desired]) -> dict[str, list[str]]:
-    """uuid of every file -> the titles of the dashboards it reaches (sorted)."""
-    return {uid: list(r.dashboards) for uid, r in impact(desired).items()}
 
 
 def _names(label: str, names: tuple[str, ...]) -> str:
@@ -41,17 +35,16 @@ def _value(value: Any) -> str:
     return "`" + text.replace("`", "'").replace("\n", " ") + "`"
 
 
-def _change(c: Change, touched: dict[str, list[str]]) -> list[str]:
+def _change(c: Change) -> list[str]:
     where = f" (`{c.file}`)" if c.file else (f" (id {c.id})" if c.id is not None else "")
     head = f"- `{_ICON.get(c.action, '?')}` **{c.action}** {c.kind} *{c.name}*{where}"
     lines = [head]
     if c.note:
         lines.append(f"  - {c.note}")
-    dashboards = touched.get(c.uuid.lower(), [])
     if c.reach and c.reach.charts and c.kind != "chart":
         lines.append(_names("charts", c.reach.charts))
-    if dashboards and c.kind != "dashboard":
-        lines.append(_names("dashboards", tuple(dashboards)))
+    if c.reach and c.reach.dashboards:
+        lines.append(_names("dashboards", c.reach.dashboards))
     if c.diffs:
         lines += ["  <details><summary>" + f"{len(c.diffs)} field(s)</summary>", ""]
         lines += ["  | field | live | in git |", "  |---|---|---|"]
@@ -63,9 +56,9 @@ def _change(c: Change, touched: dict[str, list[str]]) -> list[str]:
     return lines
 
 
-def plan_markdown(env: str, plan: Plan, desired: Iterable[Desired], url: str = "") -> str:
-    """The Markdown section of one environment's plan (starts with its sticky-comment marker)."""
-    touched = touched_dashboards(desired)
+def plan_markdown(env: str, plan: Plan, url: str = "") -> str:
+    """The Markdown section of one environment's plan (starts with its sticky-comment marker);
+    each change lists what it reaches as the plan holds it (``Change.reach``)."""
     counts = {a: n for a, n in plan.counts().items() if n}
     summary = ", ".join(f"{n} {a}" for a, n in counts.items()) or "nothing"
     verdict = (
@@ -78,7 +71,7 @@ def plan_markdown(env: str, plan: Plan, desired: Iterable[Desired], url: str = "
              f"{summary}.", ""]  # fmt: skip
     shown = [c for c in plan.changes if c.action != "unchanged"]
     for c in shown[:_MAX_CHANGES]:
-        lines += _change(c, touched)
+        lines += _change(c)
     if len(shown) > _MAX_CHANGES:
         lines.append(f"- ... {len(shown) - _MAX_CHANGES} more (run `supersetctl plan --env {env}`)")
     return redact("\n".join(lines).rstrip() + "\n")
@@ -86,9 +79,7 @@ def plan_markdown(env: str, plan: Plan, desired: Iterable[Desired], url: str = "
 
 def error_markdown(env: str, message: str) -> str:
     """The section of an environment whose plan could not be made."""
-    return redact(
-        f"{MARKER.format(env=env)}\n### supersetctl plan: {env}: failed\n\n```\n{message}\n```\n"
-    )
+    return failed_section(MARKER.format(env=env), f"supersetctl plan: {env}: failed", message)
 
 
 DRIFT_ACTIONS = ("create", "update", "delete", "conflict", "unmanaged")
@@ -106,7 +97,7 @@ def drift_items(plan: Plan) -> list[dict[str, Any]]:
 
 def drift_markdown(env: str, plan: Plan, url: str = "") -> str:
     """A drift report for a job summary: the plan's section under a drift heading."""
-    body = plan_markdown(env, plan, [], url).split("\n", 2)[2]
+    body = plan_markdown(env, plan, url).split("\n", 2)[2]
     where = f" ({url})" if url else ""
     verdict = "drift" if drift_items(plan) else "no drift"
     return redact(f"### supersetctl drift: {env}{where}: {verdict}\n{body}")

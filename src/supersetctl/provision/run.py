@@ -466,6 +466,6 @@ def plan_report(
     return report_to(
         markdown,
         make,
-        lambda p: plan_markdown(env.name, p.plan, p.desired, env.url),
+        lambda p: plan_markdown(env.name, p.plan, env.url),
         lambda message: error_markdown(env.name, message),
     )

@@ -82,5 +82,5 @@ def test_the_markdown_plan_lists_charts_and_dashboards_of_a_dataset_change() -> 
 
     plan = Plan([Change("update", "dataset", "ds1", "orders", "dataset/ds1.yaml")])
     attach(plan, GRAPH)
-    md = plan_markdown("staging", plan, GRAPH)
+    md = plan_markdown("staging", plan)
     assert "  - charts: *Orders*, *Revenue*\n  - dashboards: *Sales*, *Stock*" in md

@@ -7,10 +7,11 @@ import secrets
 from pathlib import Path
 
 from supersetctl import redact
+from supersetctl.provision.impact import attach, touched_dashboards
 from supersetctl.provision.layout import load_layout
 from supersetctl.provision.model import Change, Desired, Plan
 from supersetctl.provision.normalize import FieldDiff
-from supersetctl.provision.report import error_markdown, plan_markdown, touched_dashboards
+from supersetctl.provision.report import error_markdown, plan_markdown
 from supersetctl.provision.resolve import resolve
 from tests.support.provision_unit import CH_UUID, DA_UUID, DB_UUID, DS_UUID, tiny_layout, vars_
 
@@ -49,7 +50,8 @@ def test_markdown_of_a_plan(tmp_path: Path) -> None:
             Change("delete", "chart", "9" * 32, "Gone", None, 8),
         ]
     )
-    md = plan_markdown("prod", plan, desired, "https://bi.example.com")
+    attach(plan, desired)
+    md = plan_markdown("prod", plan, "https://bi.example.com")
     lines = md.splitlines()
     assert lines[0] == "<!-- supersetctl-plan:prod -->"
     assert lines[1] == "### supersetctl plan: prod (https://bi.example.com): changes to apply"
@@ -63,10 +65,9 @@ def test_markdown_of_a_plan(tmp_path: Path) -> None:
 
 
 def test_verdicts_and_errors(tmp_path: Path) -> None:
-    desired = _desired(tmp_path)
-    assert ": in sync" in plan_markdown("staging", Plan([]), desired)
+    assert ": in sync" in plan_markdown("staging", Plan([]))
     conflict = Plan([Change("conflict", "dashboard", DA_UUID, "Sales", note="slug taken")])
-    md = plan_markdown("staging", conflict, desired)
+    md = plan_markdown("staging", conflict)
     assert "conflicts: `apply` would refuse" in md and "  - slug taken" in md
     token = "tok-" + secrets.token_hex(8)
     redact.register(token)
@@ -77,6 +78,6 @@ def test_verdicts_and_errors(tmp_path: Path) -> None:
 
 def test_a_huge_plan_is_cut_with_a_pointer(tmp_path: Path) -> None:
     changes = [Change("create", "chart", f"{i:032d}", f"c{i}") for i in range(250)]
-    md = plan_markdown("dev", Plan(changes), _desired(tmp_path))
+    md = plan_markdown("dev", Plan(changes))
     assert md.count("**create**") == 200
     assert "... 50 more (run `supersetctl plan --env dev`)" in md
