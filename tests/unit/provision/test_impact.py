@@ -84,3 +84,13 @@ def test_the_markdown_plan_lists_charts_and_dashboards_of_a_dataset_change() -> 
     attach(plan, GRAPH)
     md = plan_markdown("staging", plan)
     assert "  - charts: *Orders*, *Revenue*\n  - dashboards: *Sales*, *Stock*" in md
+
+
+def test_the_drift_report_names_what_a_drifted_dataset_reaches() -> None:
+    from supersetctl.provision.report import drift_markdown
+
+    plan = Plan([Change("update", "dataset", "ds1", "orders", "dataset/ds1.yaml")])
+    attach(plan, GRAPH)
+    md = drift_markdown("prod", plan, "https://bi.example.com")
+    assert md.startswith("### supersetctl drift: prod (https://bi.example.com): drift\n")
+    assert "  - charts: *Orders*, *Revenue*\n  - dashboards: *Sales*, *Stock*" in md
