@@ -22,8 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from supersetctl.errors import BrowserError, UsageError
+from supersetctl.errors import BrowserError, SupersetAPIError, UsageError
 from supersetctl.redact import redact
+from supersetctl.superset.session import form_login
+
+from .watchdog import BrowserStalled, watchdog
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,10 @@ CHROMIUM_FLAGS = [
 ]
 VIEWPORT = {"width": 1600, "height": 1400}
 RENDER_TIMEOUT = 90.0  # seconds a dashboard may take to render every chart
+# past a shot's own timeout, how long its Playwright calls may still take before the browser
+# is taken for stuck (watchdog); closing the browser gets as long
+STALL_MARGIN = 30.0
+_CLOSE_DEADLINE = 30.0
 _POLL_MS = 250
 
 # no CSS animation or transition, no blinking caret, and the header's "modified 40 seconds
@@ -107,7 +114,11 @@ def launch(path: str | None = None) -> Iterator[Any]:
         try:
             yield browser
         finally:
-            browser.close()
+            try:
+                with watchdog(_CLOSE_DEADLINE, "closing Chromium"):
+                    browser.close()
+            except BrowserStalled as exc:  # killed: nothing is left to close
+                log.warning("%s", exc.message)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -136,37 +147,33 @@ def new_context(browser: Any, viewport: dict[str, int] | None = None) -> Any:
     return context
 
 
-def login(context: Any, url: str, username: str, password: str, *, timeout: float = 90) -> None:
-    """Log in through Superset's login form (what a user does), so the context's cookies
-    carry the session; a refusal is a :class:`BrowserError` naming the URL."""
-    page = context.new_page()
-    ms = timeout * 1000
+def login(context: Any, url: str, username: str, password: str, *, timeout: float = 30) -> None:
+    """Give ``context`` a logged-in Superset session: the login form is posted over HTTP
+    (:func:`supersetctl.superset.session.form_login`) and its cookies added to the context,
+    so no login page is loaded in the browser. A refusal is a :class:`BrowserError` naming
+    the URL and the user."""
     try:
-        page.goto(f"{url}/login/", wait_until="domcontentloaded", timeout=ms)
-        page.fill("input[name=username], #username", username, timeout=ms)
-        page.fill("input[name=password], #password", password, timeout=ms)
-        page.keyboard.press("Enter")
-        # the session cookie is set once the redirect to the home page commits: no need to
-        # wait for that page to load
-        page.wait_for_url(re.compile(r".*/superset/welcome/.*"), timeout=ms, wait_until="commit")
-    except Exception as exc:  # playwright's Error and TimeoutError
-        raise BrowserError(
-            f"cannot log in to {url} as {username}: {_first_line(exc)}",
-            hint="check the credentials the environment names, and that Superset answers",
-        ) from None
-    finally:
-        _close(page, ms)
+        cookies = form_login(url, username, password, timeout=timeout)
+    except SupersetAPIError as exc:
+        raise BrowserError(exc.message, hint=exc.hint) from None
+    context.add_cookies([c.for_playwright(url) for c in cookies])
 
 
-def _close(page: Any, ms: float) -> None:
-    """Close a page that may still be loading: closed mid-load (the welcome page's requests
-    in flight) ``page.close()`` once never returned and held the run; a blank page first, whose
-    navigation has a timeout, leaves nothing in flight."""
+def _page(context: Any) -> Any:
+    """The context's one page, made on first use and reused for every dashboard: Playwright
+    (1.65, on Debian's Chromium 156) was seen to wait forever in ``page.close()``, one close
+    in about fifteen, so a run opens one page per context and never closes it; closing the
+    browser at the end ends it."""
+    pages = context.pages
+    return pages[0] if pages else context.new_page()
+
+
+def _rest(page: Any, ms: float) -> None:
+    """Leave the page blank between dashboards, so nothing of the last one runs on."""
     try:
         page.goto("about:blank", wait_until="commit", timeout=ms)
-    except Exception as exc:  # the page may be gone already; closing is all that is left
-        log.debug("blank before close: %s", exc)
-    page.close()
+    except Exception as exc:  # the page crashed; the next goto reports it
+        log.debug("blank after the shot: %s", exc)
 
 
 # --- waiting for the charts ----------------------------------------------------------------------
@@ -278,10 +285,30 @@ def screenshot_dashboard(
     what: str | None = None,
 ) -> Shot:
     """Open ``url``'s dashboard ``slug`` in ``context`` (logged in), wait for its
-    ``expected`` charts (:func:`wait_for_charts`) and write a full-page PNG to ``out``."""
+    ``expected`` charts (:func:`wait_for_charts`) and write a full-page PNG to ``out``. The
+    context's one page is reused (:func:`_page`) and left blank afterwards. Under a
+    :func:`~.watchdog.watchdog`: a shot still running ``STALL_MARGIN`` past its timeout
+    kills the browser and raises :class:`~.watchdog.BrowserStalled`."""
     started = time.monotonic()
     label = what or f"dashboard {slug} on {url}"
-    page = context.new_page()
+    with watchdog(timeout + STALL_MARGIN, label):
+        return _shoot(context, url, slug, out, expected, timeout, label, started)
+
+
+def _shoot(
+    context: Any,
+    url: str,
+    slug: str,
+    out: Path,
+    expected: int,
+    timeout: float,
+    label: str,
+    started: float,
+) -> Shot:
+    try:
+        page = _page(context)
+    except _sync_api().Error as exc:  # the browser is gone
+        raise BrowserError(f"{label}: {_first_line(exc)}") from None
     try:
         try:
             response = page.goto(
@@ -302,4 +329,4 @@ def screenshot_dashboard(
     except _sync_api().Error as exc:  # the page crashed or went away mid-way
         raise BrowserError(f"{label}: {_first_line(exc)}") from None
     finally:
-        _close(page, timeout * 1000)
+        _rest(page, timeout * 1000)

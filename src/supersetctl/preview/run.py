@@ -37,6 +37,7 @@ from . import browser
 from .diff import compare
 from .model import DashboardPreview, PreviewReport
 from .page import write_index
+from .watchdog import BrowserStalled
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +264,44 @@ def preview_env(
     return report
 
 
+class _Browser:
+    """Chromium and one logged-in context per side, started when first needed and started
+    again after a stall (the watchdog killed it). The contexts' pages are never closed: the
+    browser's end closes them (see ``browser._page``)."""
+
+    def __init__(self, login: tuple[str, str], progress: Progress) -> None:
+        self._login = login
+        self._progress = progress
+        self._stack = contextlib.ExitStack()
+        self._chromium: Any = None
+        self._contexts: dict[str, Any] = {}
+        self.restarts = 0
+
+    def context(self, side: str, url: str) -> Any:
+        """The side's context; Chromium that cannot start or a login refused ends the run
+        (an :class:`OperationFailed`, not one dashboard's error)."""
+        if side not in self._contexts:
+            try:
+                if self._chromium is None:
+                    self._progress.phase("starting Chromium")
+                    self._chromium = self._stack.enter_context(browser.launch())
+                self._progress.phase(f"logging in to {url} ({side})")
+                context = browser.new_context(self._chromium)
+                browser.login(context, url, *self._login)
+            except BrowserError as exc:
+                raise OperationFailed(exc.message, hint=exc.hint) from None
+            self._contexts[side] = context
+        return self._contexts[side]
+
+    def restart(self) -> None:
+        self.close()
+        self._stack, self._chromium, self._contexts = contextlib.ExitStack(), None, {}
+        self.restarts += 1
+
+    def close(self) -> None:
+        self._stack.close()
+
+
 def _screenshots(
     after_url: str,
     before_url: str | None,
@@ -276,34 +315,26 @@ def _screenshots(
     progress: Progress,
 ) -> list[DashboardPreview]:
     results: list[DashboardPreview] = []
-    progress.phase("starting Chromium")
-    with browser.launch() as chromium:
-        progress.phase(f"logging in to {after_url} (after)")
-        after_ctx = browser.new_context(chromium)
-        browser.login(after_ctx, after_url, *login)
-        before_ctx = None
-        if before_url is not None:
-            progress.phase(f"logging in to {before_url} (before)")
-            before_ctx = browser.new_context(chromium)
-            browser.login(before_ctx, before_url, *login)
+    chromium = _Browser(login, progress)
+    try:
         progress.phase("screenshots", len(slugs))
         for slug in slugs:
             board = current.get(slug) or base[slug]
             d = DashboardPreview(slug, board.title, reached=reached_by.get(slug, False))
             d.in_after = slug in current
-            d.in_before = before_ctx is None or slug in base  # no before asked: not "new"
+            d.in_before = before_url is None or slug in base  # no before asked: not "new"
             folder = out / slug
             for name in ("before.png", "after.png", "diff.png"):
                 (folder / name).unlink(missing_ok=True)
             problems = []
-            for side, ctx, url, files, wanted in (
-                ("before", before_ctx, before_url, base, d.in_before),
-                ("after", after_ctx, after_url, current, d.in_after),
+            for side, url, files, wanted in (
+                ("before", before_url, base, d.in_before),
+                ("after", after_url, current, d.in_after),
             ):
-                if not wanted or ctx is None or url is None:
+                if not wanted or url is None:
                     continue
                 try:
-                    shot = _shoot(ctx, url, files[slug], folder / f"{side}.png", timeout, side)
+                    shot = _shot_with_restart(chromium, side, url, files[slug], folder, timeout)
                 except BrowserError as exc:
                     problems.append(exc.message)
                     continue
@@ -314,7 +345,24 @@ def _screenshots(
                 d.score, d.diff = diff.score, folder / "diff.png"
             results.append(d)
             progress.advance()
-        after_ctx.close()
-        if before_ctx is not None:
-            before_ctx.close()
+    finally:
+        chromium.close()
     return results
+
+
+_RESTARTS = 2  # a run starts a stalled browser again this many times at the most
+
+
+def _shot_with_restart(
+    chromium: _Browser, side: str, url: str, board: Board, folder: Path, timeout: float
+) -> browser.Shot:
+    """One screenshot; a stalled browser is started again and the shot taken again."""
+    while True:
+        try:
+            context = chromium.context(side, url)
+            return _shoot(context, url, board, folder / f"{side}.png", timeout, side)
+        except BrowserStalled as exc:
+            if chromium.restarts >= _RESTARTS:
+                raise
+            log.warning("%s; starting Chromium again", exc.message)
+            chromium.restart()
