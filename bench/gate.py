@@ -24,8 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# bench/secrets.py must not shadow the standard library's `secrets`
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))  # run as a script: the repo root, for bench._common and tests
 
 from bench._common import machine, scratch_repo, write_section  # noqa: E402
 

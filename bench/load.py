@@ -29,9 +29,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# bench/ holds a secrets.py: keep it from shadowing the standard library's module
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))  # run as a script: the repo root, for bench._common and tests
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402

@@ -25,8 +25,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# bench/ itself must not shadow the standard library (bench/secrets.py)
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))  # run as a script: the repo root, for bench._common and tests
 
 import argparse
 import json

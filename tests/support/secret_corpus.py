@@ -2,7 +2,7 @@
 
 ``build(folder, seed)`` writes one file per (secret shape, file context) with 20 random
 instances each, plus placeholder files, and returns where every secret sits. The unit test and
-``bench/secrets.py`` both use it.
+``bench/secret_scan.py`` both use it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`supersetctl scan` against detect-secrets' own CLI: found, false positives, seconds.
 
-Run: .venv/bin/python bench/secrets.py
+Run: .venv/bin/python bench/secret_scan.py
 Both tools scan (1) the generated corpus of tests/support/secret_corpus.py (fake secrets and
 placeholders, a fresh random seed per run) and (2) this repo's tracked files. supersetctl also
 times --history on this repo and --staged on a typical commit (5 changed files, in a clone).
@@ -11,11 +11,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# this file is named like the stdlib module `secrets`: keep bench/ off the import path
 _HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+sys.path.insert(0, str(_HERE.parent))  # run as a script: the repo root, for tests.support
 
+import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
@@ -94,6 +93,10 @@ def staged_clone(tmp: Path) -> Path:
 
 
 def main() -> None:
+    # no options: --help says what it does rather than running it
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         corpus = build(tmp / "corpus", secrets.randbits(32))
@@ -172,7 +175,7 @@ def main() -> None:
     md = f"""## secrets
 
 Machine: {machine()}. Date: {dt.date.today().isoformat()}.
-Method: `bench/secrets.py`. The corpus is generated at run time by
+Method: `bench/secret_scan.py`. The corpus is generated at run time by
 `tests/support/secret_corpus.py` (seed {corpus.seed}): {total} fake secrets of
 {len(o_shapes)} shapes in {len({s.path for s in corpus.secrets})} files of 3-4 contexts each,
 plus {corpus.placeholder_lines} placeholder and look-alike lines (`${{VAR}}`, `<...>`,
