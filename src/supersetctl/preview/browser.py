@@ -1,6 +1,7 @@
 """Headless Chromium (the system's ``chromium``, never a downloaded build) driven by
-Playwright's sync API: start it, log in to Superset like a user, open a dashboard and wait
-until every chart has finished rendering, then take the screenshot.
+Playwright's sync API: start it, give a context a logged-in Superset session (the login form
+posted over HTTP, :mod:`supersetctl.superset.session`), open a dashboard and wait until every
+chart has finished rendering, then take the screenshot, under a deadline (:mod:`.watchdog`).
 
 "Finished" is read from the page, not waited for with a sleep: every chart holder the
 dashboard file places is on the page, none shows a loading spinner, and each one shows an
