@@ -215,6 +215,29 @@ class Provisioning(RuleBasedStateMachine):
             finally:
                 conn.execute(f"ALTER TABLE {table} RENAME COLUMN amount_m TO amount")
 
+    @rule(data=st.data(), labels=st.lists(st.sampled_from(["won", "lost", "open"]), unique=True))
+    def ui_view_dashboard(self, data: st.DataObject, labels: list[str]) -> None:
+        """What Superset's dashboard page does when it opens: it works out the colours its
+        charts' labels get and stores them (PUT .../colors?mark_updated=false: no changed_on),
+        sending the scheme and the custom label colours back as they were."""
+        live = self.live_of("dashboard")
+        uuid = self.pick(data, sorted(live), "view dashboard")
+        if uuid is None:
+            return
+        meta = json.loads(self.client.get("dashboard", live[uuid]).get("json_metadata") or "{}")
+        palette = ["#1FA8C9", "#454E7C", "#5AC189", "#FF7F44"]
+        body = {
+            "color_namespace": meta.get("color_namespace"),
+            "color_scheme": meta.get("color_scheme"),
+            "color_scheme_domain": palette,
+            "shared_label_colors": labels,
+            "map_label_colors": {label: palette[i] for i, label in enumerate(labels)},
+            "label_colors": meta.get("label_colors") or {},
+        }
+        self.client.request(
+            "PUT", f"api/v1/dashboard/{live[uuid]}/colors?mark_updated=false", json=body
+        )
+
     @rule()
     def ui_add_chart(self) -> None:
         live = self.live_of("dataset")

@@ -189,6 +189,10 @@ def generate(
                 "refresh_frequency": 0,
                 "color_scheme": "",
                 "label_colors": {},
+                # as an export of a dashboard nobody has opened yet holds them
+                "shared_label_colors": [],
+                "map_label_colors": {},
+                "color_scheme_domain": [],
                 "cross_filters_enabled": True,
             },
             "version": "1.0.0",

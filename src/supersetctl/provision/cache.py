@@ -12,9 +12,12 @@ The invariant (docs/provisioning.md, "How changes are detected"):
 
 Superset gives every edit a new ``changed_on`` (microseconds; an edit in flight while the run
 lists commits with a value the listing did not show), so an unchanged ``changed_on`` means an
-unchanged asset, with one exception the planner handles: Superset's column sync
+unchanged asset, with two exceptions. Superset's column sync
 (``PUT /api/v1/dataset/<id>/refresh``) rewrites a dataset's columns without touching its
-``changed_on``, so datasets are always read and never vouched for by this cache.
+``changed_on``, so datasets are always read and never vouched for by this cache. A dashboard's
+page stores the colours it works out (``PUT /api/v1/dashboard/<id>/colors?mark_updated=false``)
+without touching it either; those fields are not compared (``normalize.DERIVED_COLORS``), so
+what is compared still moves ``changed_on``.
 
 Besides the entries, the file keeps *hints*: the ids this repo's datasets and databases had at
 the last run, so that the datasets' content (read on every run, their databases' with it) can
@@ -38,7 +41,7 @@ from supersetctl.fsutil import atomic_write
 log = logging.getLogger(__name__)
 
 VERSION = 4
-# kinds whose changed_on moves with every change of their exported content
+# kinds whose changed_on moves with every change of their compared content
 TRUSTED_KINDS = frozenset({"database", "chart", "dashboard"})
 
 

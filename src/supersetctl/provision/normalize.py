@@ -172,6 +172,30 @@ def _chart_params(params: dict[str, Any]) -> dict[str, Any]:
 
 _MANAGED_KEYS = ("version", "is_managed_externally", "external_url")
 
+# A dashboard's colours Superset works out itself: its page stores them whenever someone who may
+# edit the dashboard opens it (PUT /api/v1/dashboard/<id>/colors?mark_updated=false, which leaves
+# changed_on as it was), from the colour scheme and the labels its charts show. Nobody writes
+# them, so they are neither compared nor exported (a file holds them empty): compared, an opened
+# dashboard would differ from its file with no changed_on to tell a cached run so.
+DERIVED_COLORS: dict[str, Any] = {
+    "color_scheme_domain": [],
+    "shared_label_colors": [],
+    "map_label_colors": {},
+}
+
+
+def _without_derived_colors(dashboard: dict[str, Any], *, blank: bool) -> None:
+    """Drop (or, ``blank``, empty) the derived colours of a dashboard's metadata, in place."""
+    meta = dashboard.get("metadata")
+    if not isinstance(meta, dict):
+        return
+    for key, empty in DERIVED_COLORS.items():
+        if key in meta:
+            if blank:
+                meta[key] = copy.deepcopy(empty)
+            else:
+                del meta[key]
+
 
 def comparable(kind: str, data: dict[str, Any], chart_uuids: dict[int, str]) -> dict[str, Any]:
     """The form of an asset that files and live exports are compared in."""
@@ -208,6 +232,8 @@ def comparable(kind: str, data: dict[str, Any], chart_uuids: dict[int, str]) -> 
                     target.pop("datasetId", None)
     parsed = _parse_json_strings(out)
     assert isinstance(parsed, dict)
+    if kind == "dashboard":
+        _without_derived_colors(parsed, blank=False)
     return parsed
 
 
@@ -237,6 +263,7 @@ def for_file(kind: str, data: dict[str, Any], chart_uuids: dict[int, str]) -> di
                 continue
             local.setdefault(cid, len(local) + 1)
         out = remap_chart_ids(out, lambda i: local.get(i))
+        _without_derived_colors(out, blank=True)
     return out
 
 

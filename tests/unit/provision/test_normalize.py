@@ -43,3 +43,26 @@ def test_diff_is_field_level_and_ignores_keys_the_file_leaves_out() -> None:
     desired = {"slice_name": "A", "params": {"metric": "sum", "row_limit": 10}}
     live = {"slice_name": "B", "params": {"metric": "sum", "row_limit": 10, "extra": 1}, "x": 2}
     assert [(d.path, d.live, d.desired) for d in diff(desired, live)] == [("slice_name", "B", "A")]
+
+
+def test_the_colours_a_dashboard_page_works_out_are_neither_compared_nor_exported() -> None:
+    """Superset's page stores them when the dashboard is opened, without a new changed_on."""
+    file_side = {
+        "metadata": {"color_scheme": "supersetColors", "label_colors": {"won": "#5AC189"},
+                     "color_scheme_domain": [], "shared_label_colors": [],
+                     "map_label_colors": {}},
+    }  # fmt: skip
+    opened = {
+        "metadata": {"color_scheme": "supersetColors", "label_colors": {"won": "#5AC189"},
+                     "color_scheme_domain": ["#1FA8C9", "#454E7C"],
+                     "shared_label_colors": ["lost", "won"],
+                     "map_label_colors": {"lost": "#1FA8C9"}},
+    }  # fmt: skip
+    assert comparable("dashboard", file_side, {}) == comparable("dashboard", opened, {})
+    assert for_file("dashboard", opened, {}) == file_side
+    assert opened["metadata"]["shared_label_colors"] == ["lost", "won"]  # the input is left as is
+    # what someone chose still counts: the scheme and the custom label colours
+    recoloured = {"metadata": {**opened["metadata"], "label_colors": {"won": "#000000"}}}
+    changes = diff(comparable("dashboard", file_side, {}),
+                   comparable("dashboard", recoloured, {}))  # fmt: skip
+    assert [d.path for d in changes] == ["metadata.label_colors.won"]
