@@ -28,6 +28,8 @@ def score_text(d: DashboardPreview) -> str:
         return "error"
     if d.score is None:
         return {"new": "new", "removed": "removed"}.get(d.status, "-")
+    if 0 < d.score < 0.0001:
+        return "< 0.01 %"  # changed, but too little to show in hundredths
     return f"{d.score * 100:.2f} %"
 
 

@@ -24,6 +24,7 @@ from supersetctl.preview import (
     preview_markdown,
 )
 from supersetctl.preview.browser import ChartState, settled
+from supersetctl.preview.page import score_text
 from supersetctl.preview.run import (
     _credentials,
     _select,
@@ -218,6 +219,9 @@ def test_statuses_and_what_fails_the_run(tmp_path: Path) -> None:
     assert not report.ok
     same = DashboardPreview("x", "X", score=0.0)
     assert same.status == "same" and same.ok
+    retitled = DashboardPreview("t", "T", score=0.0002)  # a chart title renamed
+    assert retitled.status == "changed" and score_text(retitled) == "0.02 %"
+    assert score_text(DashboardPreview("s", "S", score=0.00004)) == "< 0.01 %"
     assert DashboardPreview("y", "Y").status == "shot"
     assert DashboardPreview("z", "Z", in_after=False).status == "removed"
     data = report.as_dict()
