@@ -82,13 +82,20 @@ def kill_browsers() -> int:
 @contextlib.contextmanager
 def watchdog(seconds: float, what: str) -> Iterator[None]:
     """Run the block; past ``seconds`` the browser is killed and the block's error (the
-    stuck call fails once the browser is gone) becomes a :class:`BrowserStalled`."""
+    stuck call fails once the browser is gone) becomes a :class:`BrowserStalled`; so does a
+    block that ended as the deadline passed, since its browser is gone too."""
     fired = threading.Event()
 
     def fire() -> None:
         fired.set()
         log.warning("%s: no answer from the browser in %.0f s; stopping it", what, seconds)
         log.debug("killed %d browser process(es)", kill_browsers())
+
+    def stalled() -> BrowserStalled:
+        return BrowserStalled(
+            f"{what}: the browser stopped answering for {seconds:.0f} s and was stopped",
+            hint="run again; if it keeps happening, run with -vv and report the log",
+        )
 
     timer = threading.Timer(seconds, fire)
     timer.daemon = True
@@ -97,10 +104,9 @@ def watchdog(seconds: float, what: str) -> Iterator[None]:
         yield
     except Exception as exc:
         if fired.is_set():
-            raise BrowserStalled(
-                f"{what}: the browser stopped answering for {seconds:.0f} s and was stopped",
-                hint="run again; if it keeps happening, run with -vv and report the log",
-            ) from exc
+            raise stalled() from exc
         raise
     finally:
         timer.cancel()
+    if fired.is_set():  # the block ended just as the deadline passed: the browser is gone all
+        raise stalled()  # the same, and the caller must start another

@@ -31,6 +31,13 @@ def test_a_block_past_its_deadline_fails_as_stalled() -> None:
     assert time.monotonic() - started < 5
 
 
+def test_a_block_that_ends_as_the_deadline_passes_is_stalled_too() -> None:
+    """Its browser was killed all the same: the caller has to start another."""
+    stalled = pytest.raises(BrowserStalled, match="shot: the browser stopped answering")
+    with stalled, watchdog(0.1, "shot"):
+        time.sleep(0.4)  # ends on its own, after the deadline
+
+
 def test_a_block_on_time_keeps_its_own_result_and_error() -> None:
     with watchdog(5, "quick"):
         pass
