@@ -75,6 +75,32 @@ def test_apply_creates_then_sends_nothing_then_only_the_change(
     assert not after.changed
 
 
+def test_dashboards_written_without_chart_ids_are_imported_and_stay_in_sync(
+    prov_repo: ProvRepo, ss_client: SupersetClient
+) -> None:
+    """A hand-written dashboard may leave out each chart's ``chartId`` (Superset's importer
+    needs one and answers a bare HTTP 500 without it; apply fills them in)."""
+    for path in sorted((prov_repo.paths.provisioning / "dashboards").glob("*/dashboard.yaml")):
+        data = load_native(path.read_text(), str(path))
+        for node in data["position"].values():
+            if isinstance(node, dict) and node.get("type") == "CHART":
+                del node["meta"]["chartId"]
+        path.write_text(dump_native(data))
+        assert "chartId" not in path.read_text()
+    first = apply_env(prov_repo.env(), ss_client)
+    assert first.plan.counts()["create"] == 12 and len(first.imported) == 12
+    after = plan_env(prov_repo.env(), ss_client, refresh=True)
+    assert not after.changed, [(c.action, c.name, c.diffs) for c in after.pending]
+    live = read_live(ss_client)
+    charts = {a.uuid: a.id for a in live.assets.values() if a.kind == "chart"}
+    board = next(a for a in live.assets.values() if a.uuid == prov_repo.uid("dash1"))
+    detail = ss_client.get("dashboard", board.id)
+    placed = json.loads(detail["position_json"])
+    ids = {n["meta"]["uuid"]: n["meta"]["chartId"] for n in placed.values()
+           if isinstance(n, dict) and n.get("type") == "CHART"}  # fmt: skip
+    assert ids and all(charts[u] == i for u, i in ids.items())  # each chart's own id
+
+
 def test_missing_secret_fails_before_any_request(
     prov_repo: ProvRepo, ss_client: SupersetClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

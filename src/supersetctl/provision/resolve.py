@@ -1,16 +1,19 @@
-"""Files into what is sent: ``${VAR}`` filled in, the password moved beside the asset, and the
-managed marker (``is_managed_externally``, ``external_url``, the owner) added."""
+"""Files into what is sent: ``${VAR}`` filled in, the password moved beside the asset, what the
+importer needs and a file may leave out (``version``, a dashboard's chart ids), and the managed
+marker (``is_managed_externally``, ``external_url``, the owner) added."""
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from supersetctl.errors import ConfigError
 
 from .layout import AssetFile
 from .model import Desired
-from .normalize import MASKED
+from .normalize import MASKED, chart_nodes
 from .ownership import Marker, with_marker
 from .variables import Variables, interpolate, names_in
 
@@ -67,11 +70,31 @@ def _resolve_one(asset: AssetFile, variables: Variables, url_base: str, owner: s
             hint="secrets may only appear in a database's sqlalchemy_uri password or `password`",
         )
     data.setdefault("version", BUNDLE_VERSION)  # the importer needs it; a file may omit it
+    if asset.kind == "dashboard":
+        data = with_chart_ids(data)
     data["is_managed_externally"] = True
     data["external_url"] = external_url(asset, url_base)
     if owner:
         data = with_marker(asset.kind, data, Marker(owner, asset.rel))
     return Desired(asset, data, password)
+
+
+def with_chart_ids(dashboard: dict[str, Any]) -> dict[str, Any]:
+    """The dashboard with a ``chartId`` on every chart of its layout. Superset's importer
+    reads one for each chart it places by uuid (without it: a bare HTTP 500) and then
+    replaces it with the chart's own id, so any number unique in the file does; a file
+    written by hand may leave them out. The input is not changed."""
+    nodes = chart_nodes(dashboard.get("position"))
+    if all("chartId" in n["meta"] for n in nodes):
+        return dashboard
+    taken = {n["meta"]["chartId"] for n in nodes if isinstance(n["meta"].get("chartId"), int)}
+    out = {**dashboard, "position": copy.deepcopy(dashboard["position"])}
+    next_id = max(taken, default=0) + 1
+    for node in chart_nodes(out["position"]):
+        if "chartId" not in node["meta"]:
+            node["meta"]["chartId"] = next_id
+            next_id += 1
+    return out
 
 
 # a URI's scheme, user, password and the rest, read from the file as written: variable names

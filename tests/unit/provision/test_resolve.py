@@ -11,7 +11,7 @@ from supersetctl.errors import ConfigError
 from supersetctl.provision.export import keep_placeholders
 from supersetctl.provision.layout import load_layout
 from supersetctl.provision.normalize import diff
-from supersetctl.provision.resolve import database_uri, resolve
+from supersetctl.provision.resolve import database_uri, resolve, with_chart_ids
 from supersetctl.provision.variables import Variables, interpolate
 from supersetctl.redact import redact
 from tests.support.provision_unit import (
@@ -152,3 +152,20 @@ def test_a_password_placeholder_not_declared_says_so() -> None:
     assert "${ODOO_DEV_DB_PASSWORD}" in text and "not a secret this environment declares" in text
     assert "literal password" not in text
     assert "secrets:" in text and "export ODOO_DEV_DB_PASSWORD" in text
+
+
+def test_a_dashboard_written_without_chart_ids_gets_them() -> None:
+    """The importer reads a chartId for each chart it places (HTTP 500 without one)."""
+    position = {
+        "CHART-a": {"type": "CHART", "meta": {"uuid": "u1"}},
+        "CHART-b": {"type": "CHART", "meta": {"uuid": "u2", "chartId": 7}},
+        "CHART-c": {"type": "CHART", "meta": {"uuid": "u3"}},
+        "ROW-1": {"type": "ROW", "meta": {}},
+    }
+    dashboard = {"dashboard_title": "D", "position": position}
+    sent = with_chart_ids(dashboard)
+    ids = {k: v["meta"].get("chartId") for k, v in sent["position"].items()}
+    assert ids == {"CHART-a": 8, "CHART-b": 7, "CHART-c": 9, "ROW-1": None}
+    assert "chartId" not in position["CHART-a"]["meta"]  # the file's data is left as it is
+    whole = {"position": {"CHART-b": {"type": "CHART", "meta": {"uuid": "u", "chartId": 1}}}}
+    assert with_chart_ids(whole) is whole
