@@ -49,7 +49,7 @@ RENDER_TIMEOUT = 90.0  # seconds a dashboard may take to render every chart
 # past a shot's own timeout, how long its Playwright calls may still take before the browser
 # is taken for stuck (watchdog); closing the browser gets as long
 STALL_MARGIN = 30.0
-_CLOSE_DEADLINE = 30.0
+_CLOSE_DEADLINE = STALL_MARGIN
 _POLL_MS = 250
 
 # no CSS animation or transition, no blinking caret, and the header's "modified 40 seconds

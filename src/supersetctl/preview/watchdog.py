@@ -53,9 +53,9 @@ def _is_driver(pid: int) -> bool:
         return False
 
 
-def browser_pids(root: int | None = None) -> list[int]:
-    """The processes under the Playwright driver(s) ``root`` (this process) started."""
-    me = os.getpid() if root is None else root
+def browser_pids() -> list[int]:
+    """The processes under the Playwright driver(s) this process started."""
+    me = os.getpid()
     parents = _parents()
     children: dict[int, list[int]] = {}
     for pid, ppid in parents.items():

@@ -61,6 +61,17 @@ class Credentials:
         register(self.password, self.access_token)
 
 
+def http_client(url: str, timeout: float) -> httpx.Client:
+    """The transport for one Superset URL. https: verified against the CA bundle. http (a
+    local stack): no TLS connection is ever made (requests go to this URL only and redirects
+    are not followed), so the client gets a verifying context that trusts no CA at all: TLS
+    would fail closed, and no run pays for loading the CA bundle it never uses."""
+    verify: ssl.SSLContext | bool = (
+        True if url.startswith("https://") else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    )
+    return httpx.Client(timeout=httpx.Timeout(timeout, connect=_CONNECT_TIMEOUT), verify=verify)
+
+
 class SupersetClient:
     """Talks to one Superset instance. ``http`` may be any ``httpx.Client`` (tests pass one
     built on ``httpx.MockTransport``); its ``base_url`` is set to ``url``."""
@@ -79,18 +90,7 @@ class SupersetClient:
     ) -> None:
         self.url = url.rstrip("/")
         self.credentials = credentials
-        if http is None:
-            # https: verified against the CA bundle. http (a local stack): no TLS connection is
-            # ever made (requests go to this URL only and redirects are not followed), so the
-            # client gets a verifying context that trusts no CA at all: TLS would fail closed,
-            # and no run pays for loading the CA bundle it never uses
-            verify: ssl.SSLContext | bool = (
-                True if self.url.startswith("https://") else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            )
-            http = httpx.Client(
-                timeout=httpx.Timeout(timeout, connect=_CONNECT_TIMEOUT), verify=verify
-            )
-        self.http = http
+        self.http = http or http_client(self.url, timeout)
         self.http.base_url = httpx.URL(self.url + "/")
         self.retries = retries
         self.backoff = backoff

@@ -20,6 +20,8 @@ import httpx
 from supersetctl.errors import SupersetAPIError
 from supersetctl.redact import register
 
+from .client import http_client
+
 _CSRF_INPUT = re.compile(
     r"<input[^>]*\bname=\"csrf_token\"[^>]*\bvalue=\"([^\"]*)\"|"
     r"<input[^>]*\bvalue=\"([^\"]*)\"[^>]*\bname=\"csrf_token\"",
@@ -63,7 +65,7 @@ def form_login(
     register(password)
     base = url.rstrip("/")
     own = http is None
-    client = http or httpx.Client(timeout=timeout, verify=True)
+    client = http or http_client(base, timeout)
     try:
         return _login(client, base, username, password)
     except httpx.HTTPError as exc:
